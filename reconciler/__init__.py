@@ -1,0 +1,3 @@
+"""Declarative GitOps reconciler for Amazon MSK and Apache Kafka."""
+
+__version__ = "0.1.0"
