@@ -1,0 +1,161 @@
+"""Loading specs: located errors, all at once; includes, defaults, overrides; cross-doc checks."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from reconciler.errors import SpecError
+from reconciler.specs.load import load
+
+ENV = """\
+apiVersion: reconciler/v1
+kind: Environment
+metadata: {name: test}
+spec:
+  kafka: {bootstrapServers: "${BOOTSTRAP}", securityProtocol: PLAINTEXT}
+"""
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+def topic(name: str, body: str = "partitions: 3\n  replicationFactor: 2") -> str:
+    return f"apiVersion: reconciler/v1\nkind: Topic\nmetadata: {{name: {name}}}\nspec:\n  {body}\n"
+
+
+def problems(tmp_path: Path) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        load(tmp_path)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_loads_topics_with_units_normalised(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "environment.yaml": ENV,
+        "topics.yaml": topic(
+            "orders",
+            "partitions: 6\n  replicationFactor: 2\n  config:\n"
+            "    retention.ms: 7d\n    retention.bytes: 10GiB\n"
+            "    cleanup.policy: [delete, compact]\n    min.insync.replicas: 1",
+        ),
+    })
+    desired = load(tmp_path)
+    spec = desired.topics["orders"]
+    assert (spec.partitions, spec.replication_factor) == (6, 2)
+    assert spec.config["retention.ms"] == "604800000"
+    assert spec.config["retention.bytes"] == str(10 * 1024**3)
+    assert spec.config["min.insync.replicas"] == "1"
+    assert desired.digest.startswith("sha256:")
+
+
+def test_every_error_is_reported_with_file_line_column_and_field(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "environment.yaml": ENV,
+        "a.yaml": topic("orders", "partitons: 3\n  replicationFactor: 2"),
+        "b.yaml": topic(
+            "payments",
+            "partitions: 3\n  replicationFactor: 2\n  config:\n    retention.msec: 1000",
+        ),
+        "c.yaml": topic("bad", "partitions: 0\n  replicationFactor: 2"),
+    })
+    found = problems(tmp_path)
+    assert any(
+        "a.yaml:5:3: spec.partitons: unknown field (did you mean 'partitions'?)" in p for p in found
+    ), found
+    assert any("b.yaml:8:5" in p and "retention.msec" in p and "retention.ms" in p for p in found)
+    assert any("c.yaml:5:15: spec.partitions" in p and "minimum" in p for p in found), found
+
+
+def test_bad_config_value_names_allowed_values(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "environment.yaml": ENV,
+        "t.yaml": topic(
+            "orders",
+            "partitions: 3\n  replicationFactor: 2\n  config:\n    compression.type: snapy",
+        ),
+    })
+    [problem] = problems(tmp_path)
+    assert "t.yaml:8:5: spec.config.compression.type" in problem
+    assert "snappy" in problem
+
+
+def test_duplicates_isr_and_kafka_name_rules(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "environment.yaml": ENV,
+        "a.yaml": topic("orders") + "---\n" + topic("orders"),
+        "b.yaml": topic(
+            "strict", "partitions: 3\n  replicationFactor: 2\n  config: {min.insync.replicas: 3}"
+        ),
+        "c.yaml": topic("metrics.cpu") + "---\n" + topic("metrics_cpu"),
+        "d.yaml": topic("__internal"),
+        "e.yaml": topic("'..'"),
+    })
+    text = "\n".join(problems(tmp_path))
+    assert "duplicate topic 'orders'" in text
+    assert "min.insync.replicas: 3 is greater than replicationFactor 2" in text
+    assert "collides with 'metrics.cpu'" in text
+    assert "__internal" in text and "internal" in text
+    assert "'..'" in text
+
+
+def test_includes_defaults_and_overrides(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "shared/topics.yaml": topic("orders", "partitions: 3") + "---\n" + topic("audit", "{}"),
+        "prod/environment.yaml": ENV + textwrap.dedent("""\
+              include: [../shared]
+              topics:
+                defaults: {replicationFactor: 3, config: {min.insync.replicas: 2}}
+                overrides:
+                  orders: {partitions: 12, config: {retention.ms: 14d}}
+                  'aud*': {partitions: 1}
+            """).replace("\n", "\n  ").rstrip() + "\n",
+    })
+    desired = load(tmp_path / "prod")
+    orders, audit = desired.topics["orders"], desired.topics["audit"]
+    assert (orders.partitions, orders.replication_factor) == (12, 3)
+    assert orders.config == {"min.insync.replicas": "2", "retention.ms": str(14 * 86_400_000)}
+    assert (audit.partitions, audit.replication_factor) == (1, 3)
+    assert any(f.endswith("shared/topics.yaml") for f in desired.files)
+
+
+def test_override_of_unknown_topic_and_missing_fields_are_errors(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "environment.yaml": ENV + "  topics:\n    overrides:\n      ordrs: {partitions: 2}\n",
+        "t.yaml": topic("orders", "replicationFactor: 2"),
+    })
+    text = "\n".join(problems(tmp_path))
+    assert "override 'ordrs' matches no declared topic" in text
+    assert "orders: spec.partitions: is required" in text
+
+
+def test_topics_outside_ownership_are_refused(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "environment.yaml": ENV + "  topics:\n    manage: ['payments.*']\n",
+        "t.yaml": topic("orders"),
+    })
+    [problem] = problems(tmp_path)
+    assert "orders: metadata.name: is not owned by this environment" in problem
+
+
+def test_missing_environment_and_yaml_syntax_errors(tmp_path: Path) -> None:
+    write(tmp_path, {"t.yaml": "apiVersion: reconciler/v1\nkind: Topic\nmetadata: {name: [\n"})
+    text = "\n".join(problems(tmp_path))
+    assert "invalid YAML" in text
+    assert "no `kind: Environment` document" in text
+
+
+def test_duplicate_yaml_keys_are_refused(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "environment.yaml": ENV,
+        "t.yaml": topic("orders", "partitions: 3\n  partitions: 4\n  replicationFactor: 2"),
+    })
+    [problem] = problems(tmp_path)
+    assert "t.yaml:6:3: spec.partitions: duplicate key (first defined at line 5)" in problem
