@@ -1,0 +1,159 @@
+"""Read the live state of a Kafka cluster: the only reader, and a batched one.
+
+Round trips do not grow with the number of topics: one Metadata request for every topic, one
+DescribeCluster for racks, and DescribeConfigs for all relevant topics in one batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
+
+from reconciler.connection import LIBRDKAFKA_LOG
+from reconciler.errors import ConnectionFailure, ReconcilerError
+from reconciler.model import (
+    TOPIC_OVERRIDE,
+    Broker,
+    Connection,
+    Environment,
+    Observed,
+    ObservedConfig,
+    ObservedTopic,
+)
+from reconciler.ownership import is_managed
+from reconciler.topic_configs import canonical_observed
+
+#: Broker synonyms in coarser units than the topic config they feed (log.retention.hours...).
+_SYNONYM_SCALE = {".hours": 3_600_000, ".minutes": 60_000}
+
+
+class _RecentErrors(logging.Handler):
+    """Keeps librdkafka's last complaints so a connection failure can say what went wrong."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: deque[str] = deque(maxlen=3)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+RECENT = _RecentErrors()
+LIBRDKAFKA_LOG.addHandler(RECENT)
+
+
+def _unreachable(conn: Connection, exc: Exception) -> ConnectionFailure:
+    detail = "; ".join(RECENT.messages) or str(exc)
+    hint = (
+        "check that the brokers run and are reachable from here (local cluster: "
+        "`reconciler local status`), that securityProtocol matches the listener "
+        "(MSK: 9092 PLAINTEXT, 9094 TLS, 9096 SASL/SCRAM, 9098 IAM)"
+    )
+    if "certificate" in detail.lower() or "ssl" in detail.lower():
+        hint = (
+            "the TLS handshake failed: set kafka.caFile to the CA bundle that signed the "
+            "brokers' certificates (verification stays on)"
+        )
+    return ConnectionFailure(
+        f"cannot reach Kafka at {conn.bootstrap_servers} ({conn.security_protocol}) within "
+        f"{conn.timeout_seconds:g}s: {detail}\n  what to do: {hint}"
+    )
+
+
+def _inherited(entry: Any) -> str | None:
+    """The value below the topic override: the broker's (or Kafka's default) for this config."""
+    for synonym in (entry.synonyms or {}).values():
+        if synonym.source.name == TOPIC_OVERRIDE:
+            continue
+        value = synonym.value
+        for suffix, scale in _SYNONYM_SCALE.items():
+            if value is not None and synonym.name.endswith(suffix) and int(value) > 0:
+                value = str(int(value) * scale)
+        return canonical_observed(entry.name, value)
+    return None
+
+
+def topic_configs(entries: Mapping[str, Any]) -> dict[str, ObservedConfig]:
+    """DescribeConfigs entries -> canonical observed configs (pure, unit-testable)."""
+    configs = {}
+    for name, entry in entries.items():
+        source = entry.source.name if hasattr(entry.source, "name") else str(entry.source)
+        override = source == TOPIC_OVERRIDE
+        configs[name] = ObservedConfig(
+            value=None if entry.is_sensitive else canonical_observed(name, entry.value),
+            source=source,
+            sensitive=bool(entry.is_sensitive),
+            inherited=_inherited(entry) if override else None,
+        )
+    return configs
+
+
+def _describe_configs(
+    admin: AdminClient, names: Iterable[str], timeout: float
+) -> dict[str, dict[str, ObservedConfig]]:
+    resources = [ConfigResource(ResourceType.TOPIC, name) for name in names]
+    if not resources:
+        return {}
+    futures = admin.describe_configs(
+        resources, include_synonyms=True, request_timeout=timeout
+    )
+    result: dict[str, dict[str, ObservedConfig]] = {}
+    for resource, future in futures.items():
+        try:
+            result[resource.name] = topic_configs(future.result())
+        except KafkaException as exc:
+            error = exc.args[0]
+            if error.name() == "UNKNOWN_TOPIC_OR_PART":  # deleted since the metadata call
+                continue
+            raise ReconcilerError(
+                f"DescribeConfigs failed for topic {resource.name!r}: {error.str()}"
+            ) from exc
+    return result
+
+
+def observe(
+    admin: AdminClient,
+    conn: Connection,
+    environment: Environment,
+    declared: Iterable[str],
+) -> Observed:
+    """Topics, partitions, replica placement and configs of every topic this plan depends on."""
+    timeout = conn.timeout_seconds
+    RECENT.messages.clear()
+    try:
+        metadata = admin.list_topics(timeout=timeout)
+        cluster = admin.describe_cluster(request_timeout=timeout).result()
+    except KafkaException as exc:
+        raise _unreachable(conn, exc) from exc
+    wanted = set(declared)
+    relevant = [
+        name
+        for name in metadata.topics
+        if is_managed(environment, name, name in wanted)
+    ]
+    configs = _describe_configs(admin, relevant, timeout)
+    relevant_set = set(relevant)
+    topics: dict[str, ObservedTopic] = {}
+    for name, topic in metadata.topics.items():
+        if name in relevant_set and name not in configs:
+            continue  # deleted between the two calls: it no longer exists
+        replicas = {pid: tuple(p.replicas) for pid, p in topic.partitions.items()}
+        topics[name] = ObservedTopic(
+            name=name,
+            partitions=len(replicas),
+            replication_factor=min((len(r) for r in replicas.values()), default=0),
+            replicas=replicas,
+            configs=configs.get(name, {}),
+        )
+    brokers = tuple(
+        sorted(
+            (Broker(n.id, n.host, n.port, n.rack) for n in cluster.nodes),
+            key=lambda b: b.node_id,
+        )
+    )
+    return Observed(cluster_id=cluster.cluster_id, brokers=brokers, topics=topics)

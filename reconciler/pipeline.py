@@ -1,0 +1,104 @@
+"""The pipeline of DESIGN.md in one place: load -> observe -> plan -> apply -> verify.
+
+The CLI calls these; tests call them too, so what is tested is what users run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from confluent_kafka.admin import AdminClient
+from deepdiff import DeepDiff
+
+from reconciler.apply import Outcome, Progress, execute
+from reconciler.connection import admin_client, resolve
+from reconciler.errors import ReconcilerError
+from reconciler.model import Connection, Desired, Observed, Plan
+from reconciler.observe import observe
+from reconciler.plan import build_plan
+from reconciler.render.plan_json import plan_to_dict
+from reconciler.specs.load import load
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A plan together with what it was made from, ready to render or apply."""
+
+    desired: Desired
+    connection: Connection
+    admin: AdminClient
+    observed: Observed
+    plan: Plan
+
+
+def plan_environment(env_dir: str | Path, environ: Mapping[str, str] | None = None) -> Planned:
+    """Validate everything offline first, then observe once and plan."""
+    desired = load(env_dir)
+    conn = resolve(desired.environment, environ)
+    admin = admin_client(conn)
+    observed = observe(admin, conn, desired.environment, desired.topics)
+    return Planned(desired, conn, admin, observed, build_plan(desired, observed))
+
+
+class StalePlan(ReconcilerError):
+    """The saved plan was made from other specs or another cluster state."""
+
+
+def check_saved_plan(saved: Plan, current: Plan) -> None:
+    """A saved plan applies only to the state it was made from (DESIGN invariant 4)."""
+    if saved.environment != current.environment:
+        raise StalePlan(
+            f"the plan is for environment {saved.environment!r}, not {current.environment!r}"
+        )
+    if saved.specs_digest != current.specs_digest:
+        raise StalePlan(
+            "the specs changed since the plan was made "
+            f"({saved.specs_digest[:19]} -> {current.specs_digest[:19]}); nothing was applied. "
+            "Run plan again and review it"
+        )
+    if saved.observed_digest != current.observed_digest:
+        raise StalePlan(
+            "the cluster changed since the plan was made "
+            f"({saved.observed_digest[:19]} -> {current.observed_digest[:19]}); nothing was "
+            "applied. Run plan again and review the new plan"
+        )
+    before, after = plan_to_dict(saved, tool_version=""), plan_to_dict(current, tool_version="")
+    difference = DeepDiff(before["changes"], after["changes"], ignore_order=False)
+    if difference:
+        raise StalePlan(
+            "the saved plan's changes differ from what the same specs and state give now "
+            f"(a different reconciler version?): {difference.pretty()}; nothing was applied"
+        )
+
+
+@dataclass(frozen=True)
+class Applied:
+    outcomes: list[Outcome]
+    remaining: Plan
+
+    @property
+    def ok(self) -> bool:
+        return all(o.done for o in self.outcomes) and not self.remaining.changes
+
+
+def apply_and_verify(
+    planned: Planned, progress: Progress, settle_seconds: float = 30.0
+) -> Applied:
+    """Apply, then observe again until the plan is empty (metadata propagates in moments)."""
+    outcomes = execute(
+        planned.admin, planned.plan, planned.connection.timeout_seconds, progress
+    )
+    failed = {o.change.name for o in outcomes if not o.done}
+    deadline = time.monotonic() + settle_seconds
+    while True:
+        observed = observe(
+            planned.admin, planned.connection, planned.desired.environment, planned.desired.topics
+        )
+        remaining = build_plan(planned.desired, observed)
+        settled = {c.name for c in remaining.changes} <= failed  # failed writes never settle
+        if settled or time.monotonic() > deadline:
+            return Applied(outcomes, remaining)
+        time.sleep(0.5)
