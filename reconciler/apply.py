@@ -154,9 +154,12 @@ class _Batches:
     ) -> dict[str, str | None]:
         if not self.partitions:
             return {}
-        requests = [NewPartitions(c.name, _new_partitions(c)) for c in self.partitions]
+        requests = [NewPartitions(c.name, int(_new_partitions(c) or 0)) for c in self.partitions]
         futures = admin.create_partitions(
-            requests, operation_timeout=timeout, request_timeout=timeout, validate_only=validate_only
+            requests,
+            operation_timeout=timeout,
+            request_timeout=timeout,
+            validate_only=validate_only,
         )
         return _collect(futures)
 

@@ -92,16 +92,30 @@ def _color(option: bool | None) -> bool:
 @main.command()
 @click.argument("env_dir", type=ENV_DIR)
 @click.option(
-    "--output", "-o", type=click.Choice(["text", "markdown", "json"]), default="text",
-    show_default=True, help="How to print the plan.",
+    "--output",
+    "-o",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="How to print the plan.",
 )
-@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also save the plan as JSON here, for `apply --plan`.")
-@click.option("--detailed-exitcode", is_flag=True,
-              help="Exit 2 when there are changes (0 none, 1 error), as terraform plan.")
-@click.option("--color/--no-color", default=None, help="Colour the text output [default: on a terminal].")
-def plan(env_dir: Path, output: str, out_file: Path | None, detailed_exitcode: bool,
-         color: bool | None) -> None:
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also save the plan as JSON here, for `apply --plan`.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when there are changes (0 none, 1 error), as terraform plan.",
+)
+@click.option(
+    "--color/--no-color", default=None, help="Colour the text output [default: on a terminal]."
+)
+def plan(
+    env_dir: Path, output: str, out_file: Path | None, detailed_exitcode: bool, color: bool | None
+) -> None:
     """Show what apply would change in ENV_DIR's cluster. Writes nothing to the cluster."""
     planned = plan_environment(env_dir)
     result = planned.plan
@@ -116,10 +130,16 @@ def plan(env_dir: Path, output: str, out_file: Path | None, detailed_exitcode: b
 
 @main.command()
 @click.argument("env_dir", type=ENV_DIR)
-@click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Apply this saved plan, only if specs and cluster still match it.")
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Apply this saved plan, only if specs and cluster still match it.",
+)
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--color/--no-color", default=None, help="Colour the text output [default: on a terminal].")
+@click.option(
+    "--color/--no-color", default=None, help="Colour the text output [default: on a terminal]."
+)
 def apply(env_dir: Path, plan_file: Path | None, auto_approve: bool, color: bool | None) -> None:
     """Make ENV_DIR's cluster match its specs, then verify that the plan is empty."""
     planned = plan_environment(env_dir)
@@ -139,8 +159,10 @@ def apply(env_dir: Path, plan_file: Path | None, auto_approve: bool, color: bool
     applied = apply_and_verify(planned, progress=lambda line: click.echo(f"  {line}"))
     for outcome in applied.outcomes:
         mark = click.style("done", fg="green") if outcome.done else click.style("FAILED", fg="red")
-        click.echo(f"{mark} {outcome.change.action} {outcome.change.kind} {outcome.change.name}"
-                   f"{': ' + outcome.detail if outcome.detail else ''}")
+        click.echo(
+            f"{mark} {outcome.change.action} {outcome.change.kind} {outcome.change.name}"
+            f"{': ' + outcome.detail if outcome.detail else ''}"
+        )
     if not applied.ok:
         if applied.remaining.changes:
             click.echo("\nStill different after apply:")
@@ -157,7 +179,9 @@ def local() -> None:
 @local.command("up")
 @click.option("--brokers", default=3, show_default=True, help="Number of brokers.")
 @click.option("--kafka-version", default=DEFAULT_KAFKA_VERSION, show_default=True)
-@click.option("--timeout", default=180.0, show_default=True, help="Seconds to wait for the brokers.")
+@click.option(
+    "--timeout", default=180.0, show_default=True, help="Seconds to wait for the brokers."
+)
 def local_up(brokers: int, kafka_version: str, timeout: float) -> None:
     """Start the cluster (or keep the running one) and print shell exports of its address.
 
@@ -176,7 +200,9 @@ def local_up(brokers: int, kafka_version: str, timeout: float) -> None:
 def local_down() -> None:
     """Stop the cluster and remove its data (harmless when nothing runs)."""
     removed = local_cluster.down()
-    click.echo("Local Kafka cluster stopped and removed." if removed else "No local cluster to stop.")
+    click.echo(
+        "Local Kafka cluster stopped and removed." if removed else "No local cluster to stop."
+    )
 
 
 @local.command("status")

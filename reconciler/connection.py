@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
@@ -75,10 +76,10 @@ def resolve(environment: Environment, environ: Mapping[str, str] | None = None) 
     return replace(conn, **values)  # type: ignore[arg-type]
 
 
-def client_config(conn: Connection) -> dict[str, object]:
+def client_config(conn: Connection) -> dict[str, Any]:
     """librdkafka settings: bounded timeouts, verified TLS, quiet logs routed to `logging`."""
     timeout_ms = int(conn.timeout_seconds * 1000)
-    config: dict[str, object] = {
+    config: dict[str, Any] = {
         "bootstrap.servers": conn.bootstrap_servers,
         "security.protocol": conn.security_protocol,
         "client.id": f"msk-reconciler/{__version__}",

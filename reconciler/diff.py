@@ -86,9 +86,7 @@ def _update(spec: TopicSpec, live: ObservedTopic) -> Change | None:
     return Change(TOPIC, spec.name, Action.UPDATE, _worst(result), result, _reasons(result))
 
 
-def _orphans(
-    desired: Desired, observed: Observed
-) -> tuple[list[Change], list[Orphan]]:
+def _orphans(desired: Desired, observed: Observed) -> tuple[list[Change], list[Orphan]]:
     environment = desired.environment
     names = [
         name
@@ -118,8 +116,7 @@ def _orphans(
             risk = Risk.IMPOSSIBLE
         else:
             reason = (
-                "in no spec and policy.allowDelete is on: the topic and all of its data "
-                "are deleted"
+                "in no spec and policy.allowDelete is on: the topic and all of its data are deleted"
             )
             risk = Risk.DESTRUCTIVE
         changes.append(Change(TOPIC, name, Action.DELETE, risk, diffs, (reason,)))
@@ -140,4 +137,3 @@ def diff_topics(desired: Desired, observed: Observed) -> tuple[list[Change], lis
                 changes.append(change)
     deletions, orphans = _orphans(desired, observed)
     return changes + deletions, orphans
-

@@ -1,7 +1,9 @@
 """Read the live state of a Kafka cluster: the only reader, and a batched one.
 
 Round trips do not grow with the number of topics: one Metadata request for every topic, one
-DescribeCluster for racks, and DescribeConfigs for all relevant topics in one batch.
+DescribeCluster for racks, DescribeConfigs for all relevant topics in one batch, and one for a
+broker (the values a topic falls back to when an override is removed: confluent-kafka keys
+synonyms by name, which loses the broker-level entry, so we read the broker directly).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
+from confluent_kafka.admin import AdminClient, ConfigResource, ConfigSource, ResourceType
 
 from reconciler.connection import LIBRDKAFKA_LOG
 from reconciler.errors import ConnectionFailure, ReconcilerError
@@ -26,7 +28,7 @@ from reconciler.model import (
     ObservedTopic,
 )
 from reconciler.ownership import is_managed
-from reconciler.topic_configs import canonical_observed
+from reconciler.topic_configs import TOPIC_CONFIGS, canonical_observed
 
 #: Broker synonyms in coarser units than the topic config they feed (log.retention.hours...).
 _SYNONYM_SCALE = {".hours": 3_600_000, ".minutes": 60_000}
@@ -65,47 +67,67 @@ def _unreachable(conn: Connection, exc: Exception) -> ConnectionFailure:
     )
 
 
-def _inherited(entry: Any) -> str | None:
-    """The value below the topic override: the broker's (or Kafka's default) for this config."""
-    for synonym in (entry.synonyms or {}).values():
-        if synonym.source.name == TOPIC_OVERRIDE:
+def _source(entry: Any) -> str:
+    """confluent-kafka hands `source` over as a bare int; name it as Kafka does."""
+    return ConfigSource(entry.source).name
+
+
+def broker_values(entries: Mapping[str, Any]) -> dict[str, str]:
+    """A broker's effective configs, for the values topics inherit when they have no override."""
+    return {name: e.value for name, e in entries.items() if e.value is not None}
+
+
+def inherited_value(name: str, broker: Mapping[str, str]) -> str | None:
+    """What `name` falls back to without a topic override: the first broker synonym that is
+    set (log.retention.ms before .minutes before .hours), else Kafka's default."""
+    definition = TOPIC_CONFIGS.get(name)
+    if definition is None:
+        return None
+    for synonym in definition.broker_synonyms:
+        value = broker.get(synonym)
+        if value is None:
             continue
-        value = synonym.value
         for suffix, scale in _SYNONYM_SCALE.items():
-            if value is not None and synonym.name.endswith(suffix) and int(value) > 0:
+            if synonym.endswith(suffix) and int(value) > 0:
                 value = str(int(value) * scale)
-        return canonical_observed(entry.name, value)
-    return None
+        return canonical_observed(name, value)
+    return definition.default
 
 
-def topic_configs(entries: Mapping[str, Any]) -> dict[str, ObservedConfig]:
+def topic_configs(
+    entries: Mapping[str, Any], broker: Mapping[str, str]
+) -> dict[str, ObservedConfig]:
     """DescribeConfigs entries -> canonical observed configs (pure, unit-testable)."""
     configs = {}
     for name, entry in entries.items():
-        source = entry.source.name if hasattr(entry.source, "name") else str(entry.source)
+        source = _source(entry)
         override = source == TOPIC_OVERRIDE
         configs[name] = ObservedConfig(
             value=None if entry.is_sensitive else canonical_observed(name, entry.value),
             source=source,
             sensitive=bool(entry.is_sensitive),
-            inherited=_inherited(entry) if override else None,
+            inherited=inherited_value(name, broker) if override else None,
         )
     return configs
 
 
 def _describe_configs(
-    admin: AdminClient, names: Iterable[str], timeout: float
+    admin: AdminClient, names: Iterable[str], broker_id: int | None, timeout: float
 ) -> dict[str, dict[str, ObservedConfig]]:
+    """One batched DescribeConfigs for the topics and, beside it, one for a broker."""
     resources = [ConfigResource(ResourceType.TOPIC, name) for name in names]
     if not resources:
         return {}
-    futures = admin.describe_configs(
-        resources, include_synonyms=True, request_timeout=timeout
-    )
+    futures = admin.describe_configs(resources, request_timeout=timeout)
+    broker: dict[str, str] = {}
+    if broker_id is not None:
+        resource = ConfigResource(ResourceType.BROKER, str(broker_id))
+        [future] = admin.describe_configs([resource], request_timeout=timeout).values()
+        broker = broker_values(future.result())
     result: dict[str, dict[str, ObservedConfig]] = {}
     for resource, future in futures.items():
         try:
-            result[resource.name] = topic_configs(future.result())
+            result[resource.name] = topic_configs(future.result(), broker)
         except KafkaException as exc:
             error = exc.args[0]
             if error.name() == "UNKNOWN_TOPIC_OR_PART":  # deleted since the metadata call
@@ -131,12 +153,9 @@ def observe(
     except KafkaException as exc:
         raise _unreachable(conn, exc) from exc
     wanted = set(declared)
-    relevant = [
-        name
-        for name in metadata.topics
-        if is_managed(environment, name, name in wanted)
-    ]
-    configs = _describe_configs(admin, relevant, timeout)
+    relevant = [name for name in metadata.topics if is_managed(environment, name, name in wanted)]
+    first_broker = min((n.id for n in cluster.nodes), default=None)
+    configs = _describe_configs(admin, relevant, first_broker, timeout)
     relevant_set = set(relevant)
     topics: dict[str, ObservedTopic] = {}
     for name, topic in metadata.topics.items():

@@ -84,13 +84,9 @@ class Applied:
         return all(o.done for o in self.outcomes) and not self.remaining.changes
 
 
-def apply_and_verify(
-    planned: Planned, progress: Progress, settle_seconds: float = 30.0
-) -> Applied:
+def apply_and_verify(planned: Planned, progress: Progress, settle_seconds: float = 30.0) -> Applied:
     """Apply, then observe again until the plan is empty (metadata propagates in moments)."""
-    outcomes = execute(
-        planned.admin, planned.plan, planned.connection.timeout_seconds, progress
-    )
+    outcomes = execute(planned.admin, planned.plan, planned.connection.timeout_seconds, progress)
     failed = {o.change.name for o in outcomes if not o.done}
     deadline = time.monotonic() + settle_seconds
     while True:

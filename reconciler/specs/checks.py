@@ -36,10 +36,11 @@ def check_topics(environment: Environment, topics: Mapping[str, TopicSpec]) -> l
     by_key: dict[str, TopicSpec] = {}
     policy = environment.policy
     for name, topic in topics.items():
-        where = topic.location
 
-        def add(field: str, message: str, hint: str | None = None, *, _name: str = name) -> None:
-            problems.append(SpecProblem(where, f"{_name}: {field}", message, hint))
+        def add(
+            field: str, message: str, hint: str | None = None, *, _topic: TopicSpec = topic
+        ) -> None:
+            problems.append(SpecProblem(_topic.location, f"{_topic.name}: {field}", message, hint))
 
         refused = topic_name_problem(name)
         if refused:

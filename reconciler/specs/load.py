@@ -14,13 +14,13 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from reconciler.digests import specs_digest
 from reconciler.errors import SpecError, SpecProblem
 from reconciler.model import Connection, Desired, Environment, Location, MskRef, Policy, TopicSpec
 from reconciler.specs.checks import check_topics
-from reconciler.digests import specs_digest
 from reconciler.specs.schema import check_document
 from reconciler.specs.yaml_source import Document, load_documents
-from reconciler.topic_configs import ConfigValueError, normalize
+from reconciler.topic_configs import ConfigValueError, UnknownConfigError, normalize
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -28,9 +28,10 @@ YAML_SUFFIXES = (".yaml", ".yml")
 def display_path(path: Path) -> str:
     """Paths relative to the working directory when possible: shorter, clickable errors."""
     try:
-        return os.path.relpath(path)
+        relative = os.path.relpath(path)
     except ValueError:
         return str(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 def _yaml_files(root: Path) -> list[Path]:
@@ -60,6 +61,7 @@ class _Value:
 
     value: Any
     location: Location
+    key: Location
 
 
 @dataclass
@@ -73,9 +75,11 @@ class _TopicDraft:
     def merge(self, fields: Mapping[str, Any], doc: Document, path: tuple[str | int, ...]) -> None:
         for key in ("partitions", "replicationFactor"):
             if key in fields:
-                self.fields[key] = _Value(fields[key], doc.location((*path, key)))
+                where = (*path, key)
+                self.fields[key] = _Value(fields[key], doc.location(where), doc.key_location(where))
         for key, value in (fields.get("config") or {}).items():
-            self.config[key] = _Value(value, doc.location((*path, "config", key)))
+            where = (*path, "config", key)
+            self.config[key] = _Value(value, doc.location(where), doc.key_location(where))
 
 
 def _environment(doc: Document) -> Environment:
@@ -108,7 +112,9 @@ def _environment(doc: Document) -> Environment:
             min_replication_factor=int(policy.get("minReplicationFactor", 1)),
             max_partitions=policy.get("maxPartitions"),
         ),
-        msk=MskRef(msk.get("region"), msk.get("clusterName"), msk.get("clusterArn")) if msk else None,
+        msk=MskRef(msk.get("region"), msk.get("clusterName"), msk.get("clusterArn"))
+        if msk
+        else None,
         locations=locations,
     )
 
@@ -206,7 +212,9 @@ def _finish(draft: _TopicDraft, problems: list[SpecProblem]) -> TopicSpec | None
             config[key] = normalize(key, item.value)
         except ConfigValueError as exc:
             ok = False
-            problems.append(SpecProblem(item.location, f"spec.config.{key}", str(exc)))
+            where = item.key if isinstance(exc, UnknownConfigError) else item.location
+            message = str(exc).removeprefix(f"{key}: ")
+            problems.append(SpecProblem(where, f"spec.config.{key}", message))
     if not ok:
         return None
     return TopicSpec(

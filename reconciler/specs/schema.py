@@ -51,14 +51,17 @@ def _field(path: PathKey) -> str:
 def _problems(error: ValidationError, doc: Document) -> list[SpecProblem]:
     path: PathKey = tuple(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = sorted(error.schema.get("properties", {}))
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        allowed = sorted(schema.get("properties", {}))
         unknown = [k for k in error.instance if k not in allowed]
         found = []
         for key in unknown:
             close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
             hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
             found.append(
-                SpecProblem(doc.location((*path, key)), _field((*path, key)), "unknown field", hint)
+                SpecProblem(
+                    doc.key_location((*path, key)), _field((*path, key)), "unknown field", hint
+                )
             )
         return found
     if error.validator == "required":

@@ -53,6 +53,7 @@ def effective_documents(desired: Desired) -> list[dict[str, Any]]:
 
 
 def render_effective(desired: Desired) -> str:
-    header = f"# effective specs of {desired.environment.directory} (from: {', '.join(desired.files)})\n"
+    sources = ", ".join(desired.files)
+    header = f"# effective specs of {desired.environment.directory} (from: {sources})\n"
     body = yaml.safe_dump_all(effective_documents(desired), sort_keys=False, explicit_start=True)
     return header + body

@@ -9,7 +9,7 @@ file:line:column.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ class Document:
     file: str
     index: int
     positions: dict[PathKey, Location]
+    keys: dict[PathKey, Location]
 
     def location(self, path: PathKey) -> Location:
         """The closest known location of `path` (falls back to its parents, then the doc)."""
@@ -37,6 +38,10 @@ class Document:
             if found is not None:
                 return found
         return Location(self.file, 1, 1)
+
+    def key_location(self, path: PathKey) -> Location:
+        """Where the mapping key of `path` is written (for "unknown field" errors)."""
+        return self.keys.get(path) or self.location(path)
 
 
 def _location(file: str, node: yaml.Node) -> Location:
@@ -47,37 +52,42 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader that refuses duplicate keys instead of silently keeping the last one."""
 
 
-def _walk(
-    file: str,
-    node: yaml.Node,
-    path: PathKey,
-    positions: dict[PathKey, Location],
-    problems: list[SpecProblem],
-) -> None:
-    positions[path] = _location(file, node)
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, Location] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            here = _location(file, key_node)
-            if key in seen:
-                problems.append(
-                    SpecProblem(
-                        here,
-                        ".".join(str(p) for p in (*path, key)),
-                        "duplicate key",
-                        f"first defined at line {seen[key].line}",
+@dataclass
+class _Walk:
+    """Records the location of every value and mapping key of one document."""
+
+    file: str
+    problems: list[SpecProblem]
+    positions: dict[PathKey, Location] = field(default_factory=dict)
+    keys: dict[PathKey, Location] = field(default_factory=dict)
+
+    def visit(self, node: yaml.Node, path: PathKey) -> None:
+        self.positions[path] = _location(self.file, node)
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, Location] = {}
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                here = _location(self.file, key_node)
+                if key in seen:
+                    self.problems.append(
+                        SpecProblem(
+                            here,
+                            ".".join(str(p) for p in (*path, key)),
+                            "duplicate key",
+                            f"first defined at line {seen[key].line}",
+                        )
                     )
-                )
-            seen[key] = here
-            _walk(file, value_node, (*path, key), positions, problems)
-            positions[(*path, key)] = here
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _walk(file, item, (*path, index), positions, problems)
+                seen[key] = here
+                self.keys[(*path, key)] = here
+                self.visit(value_node, (*path, key))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self.visit(item, (*path, index))
 
 
-def load_documents(path: Path, display: str | None = None) -> tuple[list[Document], list[SpecProblem]]:
+def load_documents(
+    path: Path, display: str | None = None
+) -> tuple[list[Document], list[SpecProblem]]:
     """Parse every document of a YAML file; syntax errors become located problems."""
     file = display or str(path)
     try:
@@ -89,10 +99,10 @@ def load_documents(path: Path, display: str | None = None) -> tuple[list[Documen
     loader = _Loader(text)
     try:
         for index, node in enumerate(_compose_all(loader)):
-            positions: dict[PathKey, Location] = {}
-            _walk(file, node, (), positions, problems)
+            walk = _Walk(file, problems)
+            walk.visit(node, ())
             data = loader.construct_document(node)
-            documents.append(Document(data, file, index, positions))
+            documents.append(Document(data, file, index, walk.positions, walk.keys))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)

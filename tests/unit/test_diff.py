@@ -11,6 +11,7 @@ from reconciler.model import (
     Observed,
     ObservedConfig,
     ObservedTopic,
+    Plan,
     Policy,
     Risk,
     TopicSpec,
@@ -47,7 +48,9 @@ def live(name: str, partitions: int = 3, rf: int = 2, **configs: ObservedConfig)
     return ObservedTopic(name, partitions, rf, replicas, defaults)
 
 
-def plan_for(specs: list[TopicSpec], topics: list[ObservedTopic], environment: Environment | None = None):  # type: ignore[no-untyped-def]
+def plan_for(
+    specs: list[TopicSpec], topics: list[ObservedTopic], environment: Environment | None = None
+) -> Plan:
     desired = Desired(env() if environment is None else environment, {s.name: s for s in specs})
     observed = Observed("cluster", BROKERS, {t.name: t for t in topics})
     return build_plan(desired, observed)
@@ -83,7 +86,9 @@ def test_create_is_safe_and_lists_fields() -> None:
     [change] = plan.changes
     assert (change.action, change.risk) == (Action.CREATE, Risk.SAFE)
     assert {d.field: d.after for d in change.diff} == {
-        "partitions": 6, "replicationFactor": 2, "config.retention.ms": "604800000",
+        "partitions": 6,
+        "replicationFactor": 2,
+        "config.retention.ms": "604800000",
     }
 
 

@@ -38,15 +38,18 @@ def problems(tmp_path: Path) -> list[str]:
 
 
 def test_loads_topics_with_units_normalised(tmp_path: Path) -> None:
-    write(tmp_path, {
-        "environment.yaml": ENV,
-        "topics.yaml": topic(
-            "orders",
-            "partitions: 6\n  replicationFactor: 2\n  config:\n"
-            "    retention.ms: 7d\n    retention.bytes: 10GiB\n"
-            "    cleanup.policy: [delete, compact]\n    min.insync.replicas: 1",
-        ),
-    })
+    write(
+        tmp_path,
+        {
+            "environment.yaml": ENV,
+            "topics.yaml": topic(
+                "orders",
+                "partitions: 6\n  replicationFactor: 2\n  config:\n"
+                "    retention.ms: 7d\n    retention.bytes: 10GiB\n"
+                "    cleanup.policy: [delete, compact]\n    min.insync.replicas: 1",
+            ),
+        },
+    )
     desired = load(tmp_path)
     spec = desired.topics["orders"]
     assert (spec.partitions, spec.replication_factor) == (6, 2)
@@ -57,15 +60,18 @@ def test_loads_topics_with_units_normalised(tmp_path: Path) -> None:
 
 
 def test_every_error_is_reported_with_file_line_column_and_field(tmp_path: Path) -> None:
-    write(tmp_path, {
-        "environment.yaml": ENV,
-        "a.yaml": topic("orders", "partitons: 3\n  replicationFactor: 2"),
-        "b.yaml": topic(
-            "payments",
-            "partitions: 3\n  replicationFactor: 2\n  config:\n    retention.msec: 1000",
-        ),
-        "c.yaml": topic("bad", "partitions: 0\n  replicationFactor: 2"),
-    })
+    write(
+        tmp_path,
+        {
+            "environment.yaml": ENV,
+            "a.yaml": topic("orders", "partitons: 3\n  replicationFactor: 2"),
+            "b.yaml": topic(
+                "payments",
+                "partitions: 3\n  replicationFactor: 2\n  config:\n    retention.msec: 1000",
+            ),
+            "c.yaml": topic("bad", "partitions: 0\n  replicationFactor: 2"),
+        },
+    )
     found = problems(tmp_path)
     assert any(
         "a.yaml:5:3: spec.partitons: unknown field (did you mean 'partitions'?)" in p for p in found
@@ -75,29 +81,36 @@ def test_every_error_is_reported_with_file_line_column_and_field(tmp_path: Path)
 
 
 def test_bad_config_value_names_allowed_values(tmp_path: Path) -> None:
-    write(tmp_path, {
-        "environment.yaml": ENV,
-        "t.yaml": topic(
-            "orders",
-            "partitions: 3\n  replicationFactor: 2\n  config:\n    compression.type: snapy",
-        ),
-    })
+    write(
+        tmp_path,
+        {
+            "environment.yaml": ENV,
+            "t.yaml": topic(
+                "orders",
+                "partitions: 3\n  replicationFactor: 2\n  config:\n    compression.type: snapy",
+            ),
+        },
+    )
     [problem] = problems(tmp_path)
-    assert "t.yaml:8:5: spec.config.compression.type" in problem
+    assert "t.yaml:8:23: spec.config.compression.type: 'snapy'" in problem
     assert "snappy" in problem
 
 
 def test_duplicates_isr_and_kafka_name_rules(tmp_path: Path) -> None:
-    write(tmp_path, {
-        "environment.yaml": ENV,
-        "a.yaml": topic("orders") + "---\n" + topic("orders"),
-        "b.yaml": topic(
-            "strict", "partitions: 3\n  replicationFactor: 2\n  config: {min.insync.replicas: 3}"
-        ),
-        "c.yaml": topic("metrics.cpu") + "---\n" + topic("metrics_cpu"),
-        "d.yaml": topic("__internal"),
-        "e.yaml": topic("'..'"),
-    })
+    write(
+        tmp_path,
+        {
+            "environment.yaml": ENV,
+            "a.yaml": topic("orders") + "---\n" + topic("orders"),
+            "b.yaml": topic(
+                "strict",
+                "partitions: 3\n  replicationFactor: 2\n  config: {min.insync.replicas: 3}",
+            ),
+            "c.yaml": topic("metrics.cpu") + "---\n" + topic("metrics_cpu"),
+            "d.yaml": topic("__internal"),
+            "e.yaml": topic("'..'"),
+        },
+    )
     text = "\n".join(problems(tmp_path))
     assert "duplicate topic 'orders'" in text
     assert "min.insync.replicas: 3 is greater than replicationFactor 2" in text
@@ -107,17 +120,19 @@ def test_duplicates_isr_and_kafka_name_rules(tmp_path: Path) -> None:
 
 
 def test_includes_defaults_and_overrides(tmp_path: Path) -> None:
-    write(tmp_path, {
-        "shared/topics.yaml": topic("orders", "partitions: 3") + "---\n" + topic("audit", "{}"),
-        "prod/environment.yaml": ENV + textwrap.dedent("""\
-              include: [../shared]
-              topics:
-                defaults: {replicationFactor: 3, config: {min.insync.replicas: 2}}
-                overrides:
-                  orders: {partitions: 12, config: {retention.ms: 14d}}
-                  'aud*': {partitions: 1}
-            """).replace("\n", "\n  ").rstrip() + "\n",
-    })
+    write(
+        tmp_path,
+        {
+            "shared/topics.yaml": topic("orders", "partitions: 3") + "---\n" + topic("audit", "{}"),
+            "prod/environment.yaml": ENV
+            + "  include: [../shared]\n"
+            + "  topics:\n"
+            + "    defaults: {replicationFactor: 3, config: {min.insync.replicas: 2}}\n"
+            + "    overrides:\n"
+            + "      orders: {partitions: 12, config: {retention.ms: 14d}}\n"
+            + "      'aud*': {partitions: 1}\n",
+        },
+    )
     desired = load(tmp_path / "prod")
     orders, audit = desired.topics["orders"], desired.topics["audit"]
     assert (orders.partitions, orders.replication_factor) == (12, 3)
@@ -127,20 +142,26 @@ def test_includes_defaults_and_overrides(tmp_path: Path) -> None:
 
 
 def test_override_of_unknown_topic_and_missing_fields_are_errors(tmp_path: Path) -> None:
-    write(tmp_path, {
-        "environment.yaml": ENV + "  topics:\n    overrides:\n      ordrs: {partitions: 2}\n",
-        "t.yaml": topic("orders", "replicationFactor: 2"),
-    })
+    write(
+        tmp_path,
+        {
+            "environment.yaml": ENV + "  topics:\n    overrides:\n      ordrs: {partitions: 2}\n",
+            "t.yaml": topic("orders", "replicationFactor: 2"),
+        },
+    )
     text = "\n".join(problems(tmp_path))
     assert "override 'ordrs' matches no declared topic" in text
     assert "orders: spec.partitions: is required" in text
 
 
 def test_topics_outside_ownership_are_refused(tmp_path: Path) -> None:
-    write(tmp_path, {
-        "environment.yaml": ENV + "  topics:\n    manage: ['payments.*']\n",
-        "t.yaml": topic("orders"),
-    })
+    write(
+        tmp_path,
+        {
+            "environment.yaml": ENV + "  topics:\n    manage: ['payments.*']\n",
+            "t.yaml": topic("orders"),
+        },
+    )
     [problem] = problems(tmp_path)
     assert "orders: metadata.name: is not owned by this environment" in problem
 
@@ -153,9 +174,12 @@ def test_missing_environment_and_yaml_syntax_errors(tmp_path: Path) -> None:
 
 
 def test_duplicate_yaml_keys_are_refused(tmp_path: Path) -> None:
-    write(tmp_path, {
-        "environment.yaml": ENV,
-        "t.yaml": topic("orders", "partitions: 3\n  partitions: 4\n  replicationFactor: 2"),
-    })
+    write(
+        tmp_path,
+        {
+            "environment.yaml": ENV,
+            "t.yaml": topic("orders", "partitions: 3\n  partitions: 4\n  replicationFactor: 2"),
+        },
+    )
     [problem] = problems(tmp_path)
     assert "t.yaml:6:3: spec.partitions: duplicate key (first defined at line 5)" in problem
