@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from reconciler import __version__
+from reconciler.connection import LIBRDKAFKA_LOG
 from reconciler.errors import ReconcilerError, SpecError
 from reconciler.local import cluster as local_cluster
 from reconciler.local.distribution import DEFAULT_KAFKA_VERSION, LocalKafkaError
@@ -57,6 +58,9 @@ def main(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.ERROR + 10,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if verbose:
+        LIBRDKAFKA_LOG.setLevel(logging.DEBUG)
+        LIBRDKAFKA_LOG.propagate = True
 
 
 @main.command()

@@ -21,6 +21,10 @@ from reconciler.model import Connection, Environment
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 LIBRDKAFKA_LOG = logging.getLogger("reconciler.librdkafka")
+# librdkafka retries noisily while a broker is down; keep that off the terminal (the errors
+# are summarised in the failure message instead) unless `reconciler -v` asks for it.
+LIBRDKAFKA_LOG.setLevel(logging.WARNING)
+LIBRDKAFKA_LOG.propagate = False
 
 
 def expand(text: str, environ: Mapping[str, str]) -> tuple[str, list[str]]:

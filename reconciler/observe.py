@@ -42,14 +42,17 @@ class _RecentErrors(logging.Handler):
         self.messages: deque[str] = deque(maxlen=3)
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        message = record.getMessage().split("]: ", 1)[-1]  # drop librdkafka's thread prefix
+        if message not in self.messages:
+            self.messages.append(message)
 
 
 RECENT = _RecentErrors()
 LIBRDKAFKA_LOG.addHandler(RECENT)
 
 
-def _unreachable(conn: Connection, exc: Exception) -> ConnectionFailure:
+def _unreachable(admin: AdminClient, conn: Connection, exc: Exception) -> ConnectionFailure:
+    admin.poll(0)  # librdkafka hands its log lines over only when polled
     detail = "; ".join(RECENT.messages) or str(exc)
     hint = (
         "check that the brokers run and are reachable from here (local cluster: "
@@ -151,7 +154,7 @@ def observe(
         metadata = admin.list_topics(timeout=timeout)
         cluster = admin.describe_cluster(request_timeout=timeout).result()
     except KafkaException as exc:
-        raise _unreachable(conn, exc) from exc
+        raise _unreachable(admin, conn, exc) from exc
     wanted = set(declared)
     relevant = [name for name in metadata.topics if is_managed(environment, name, name in wanted)]
     first_broker = min((n.id for n in cluster.nodes), default=None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
@@ -84,17 +84,31 @@ class Applied:
         return all(o.done for o in self.outcomes) and not self.remaining.changes
 
 
+def _observe_each_broker(planned: Planned) -> list[Plan]:
+    """Plan again through every broker: each answers from its own copy of the metadata."""
+    plans = []
+    for broker in planned.observed.brokers:
+        conn = replace(planned.connection, bootstrap_servers=f"{broker.host}:{broker.port}")
+        observed = observe(
+            admin_client(conn), conn, planned.desired.environment, planned.desired.topics
+        )
+        plans.append(build_plan(planned.desired, observed))
+    return plans
+
+
 def apply_and_verify(planned: Planned, progress: Progress, settle_seconds: float = 30.0) -> Applied:
-    """Apply, then observe again until the plan is empty (metadata propagates in moments)."""
+    """Apply, then observe again until every broker reports the empty plan.
+
+    Brokers learn new metadata moments after the controller commits it; verifying through
+    each of them means the next `plan`, whichever broker it asks, sees the applied state.
+    """
     outcomes = execute(planned.admin, planned.plan, planned.connection.timeout_seconds, progress)
     failed = {o.change.name for o in outcomes if not o.done}
     deadline = time.monotonic() + settle_seconds
     while True:
-        observed = observe(
-            planned.admin, planned.connection, planned.desired.environment, planned.desired.topics
-        )
-        remaining = build_plan(planned.desired, observed)
-        settled = {c.name for c in remaining.changes} <= failed  # failed writes never settle
+        plans = _observe_each_broker(planned)
+        remaining = max(plans, key=lambda p: len(p.changes))
+        settled = all({c.name for c in p.changes} <= failed for p in plans)  # failures stay
         if settled or time.monotonic() > deadline:
             return Applied(outcomes, remaining)
-        time.sleep(0.5)
+        time.sleep(0.3)

@@ -244,7 +244,7 @@ _DEFS: tuple[TopicConfigDef, ...] = (
     _d(
         "message.downconversion.enable", "boolean", "true", since="2.0",
         synonyms=("log.message.downconversion.enable",),
-        doc="Down-convert batches for old consumers (removed in Kafka 4.0).",
+        doc="Down-convert batches for consumers that only read old record formats.",
     ),
     _d(
         "message.format.version", "string", "3.0-IV1", since="0.10.0", deprecated=True,
@@ -403,6 +403,7 @@ _VERSION_TABLE = _build_version_table()
 #: Accepted message.format.version names (Kafka also accepts them with extra dotted parts).
 MESSAGE_FORMAT_VERSIONS: tuple[str, ...] = tuple(_VERSION_TABLE)
 
+_MAX_DIGITS = 100
 _ASCII_INT = re.compile(r"[+-]?[0-9]+")
 _JAVA_INT = re.compile(r"[+-]?\d+")  # Java's Long.parseLong also takes non-ASCII digits
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -487,6 +488,8 @@ def _normalize_integer(definition: TopicConfigDef, value: object) -> str:
     if isinstance(value, int):
         number = value
     elif _ASCII_INT.fullmatch(value.strip()):
+        if len(value.strip()) > _MAX_DIGITS:  # int() refuses >4300 digits; no Kafka value fits
+            raise _invalid(definition, value)
         number = int(value.strip())
     elif definition.unit is not None:
         try:
@@ -662,7 +665,7 @@ def canonical_observed(name: str, value: str | None) -> str | None:
     text = str(value).strip()
     try:
         return _OBSERVERS[definition.type](definition, text)
-    except (ValueError, OverflowError):  # pragma: no cover - defensive, parsers are total
+    except ValueError:  # e.g. int() refusing thousands of digits
         return text
 
 

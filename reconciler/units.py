@@ -64,6 +64,7 @@ _FORMAT_SIZE_UNITS: tuple[tuple[str, int], ...] = tuple(
     for unit in ("PiB", "TiB", "GiB", "MiB", "KiB", "PB", "TB", "GB", "MB", "KB")
 )
 
+_MAX_LENGTH = 100
 _PLAIN_INT = re.compile(r"[+-]?[0-9]+")
 _WITH_UNIT = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]+)")
 
@@ -141,6 +142,8 @@ def _parse(value: int | str, units: dict[str, int], what: str, base: str) -> int
     if isinstance(value, int):
         return value
     text = value.strip()
+    if len(text) > _MAX_LENGTH:  # also keeps int() under its 4300-digit limit
+        raise UnitError(f"{text[:20]!r}... is too long to be a {what}")
     if _PLAIN_INT.fullmatch(text):
         return int(text)
     match = _WITH_UNIT.fullmatch(text)

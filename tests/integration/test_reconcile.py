@@ -1,0 +1,393 @@
+"""DESIGN.md's invariants 1-5 (and 7), proven on the real local Kafka cluster through the CLI."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from confluent_kafka.admin import (
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    NewTopic,
+    ResourceType,
+)
+
+from reconciler.cli import main
+from reconciler.local import LocalCluster
+from reconciler.local.distribution import classpath, ensure_distribution, find_java
+
+pytestmark = pytest.mark.integration
+
+Specs = Callable[..., Path]
+
+
+def topic_doc(name: str, partitions: int = 3, rf: int = 2, **config: Any) -> str:
+    body = {k.replace("_", "."): v for k, v in config.items()}
+    return (
+        f"apiVersion: reconciler/v1\nkind: Topic\nmetadata: {{name: {name}}}\n"
+        f"spec:\n  partitions: {partitions}\n  replicationFactor: {rf}\n"
+        f"  config: {json.dumps(body)}\n---\n"
+    )
+
+
+@pytest.fixture
+def specs(tmp_path: Path, topic_prefix: str) -> Specs:
+    """Writes an environment directory that owns `<prefix>*` on the test cluster."""
+
+    def write(*topics: str, allow_delete: bool = False, kafka: str = "", manage: str = "") -> Path:
+        directory = tmp_path / "env"
+        directory.mkdir(exist_ok=True)
+        for old in directory.glob("*.yaml"):
+            old.unlink()
+        kafka = kafka or (
+            "bootstrapServers: ${KAFKA_BOOTSTRAP_SERVERS}\n    securityProtocol: PLAINTEXT"
+        )
+        (directory / "environment.yaml").write_text(
+            "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {name: it}\nspec:\n"
+            f"  kafka:\n    {kafka}\n"
+            f'  topics:\n    manage: ["{manage or topic_prefix + "*"}"]\n'
+            f"  policy:\n    allowDelete: {str(allow_delete).lower()}\n",
+            encoding="utf-8",
+        )
+        (directory / "topics.yaml").write_text("".join(topics), encoding="utf-8")
+        return directory
+
+    return write
+
+
+@pytest.fixture
+def cli(bootstrap_servers: str) -> Callable[..., Result]:
+    def run(*args: str) -> Result:
+        runner = CliRunner()
+        return runner.invoke(main, list(args), env={"KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers})
+
+    return run
+
+
+def plan_json(cli: Callable[..., Result], env_dir: Path, code: int = 2) -> dict[str, Any]:
+    result = cli("plan", str(env_dir), "-o", "json", "--detailed-exitcode")
+    assert result.exit_code == code, result.output
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def describe(admin: AdminClient, name: str) -> dict[str, Any]:
+    [future] = admin.describe_configs([ConfigResource(ResourceType.TOPIC, name)]).values()
+    return dict(future.result())
+
+
+def set_config(admin: AdminClient, name: str, key: str, value: str | None) -> None:
+    op = AlterConfigOpType.DELETE if value is None else AlterConfigOpType.SET
+    entry = ConfigEntry(key, value, incremental_operation=op)
+    resource = ConfigResource(ResourceType.TOPIC, name, incremental_configs=[entry])
+    for future in admin.incremental_alter_configs([resource]).values():
+        future.result()
+
+
+def prefixed(admin: AdminClient, prefix: str) -> dict[str, int]:
+    topics = admin.list_topics(timeout=10).topics
+    return {n: len(t.partitions) for n, t in topics.items() if n.startswith(prefix)}
+
+
+Check = Callable[[AdminClient], bool]
+
+
+@pytest.fixture(scope="module")
+def each_broker(kafka_cluster: LocalCluster) -> Iterator[list[AdminClient]]:
+    """One client per broker: each answers from its own copy of the cluster metadata."""
+    quiet = logging.getLogger("librdkafka")
+    configs: list[dict[str, Any]] = [
+        {"bootstrap.servers": b.address, "logger": quiet} for b in kafka_cluster.brokers
+    ]
+    clients = [AdminClient(config) for config in configs]
+    yield clients
+    clients.clear()  # disconnect before the session's cluster stops
+
+
+@pytest.fixture
+def wait_until(each_broker: list[AdminClient]) -> Callable[[Check], None]:
+    """Wait until every broker sees an out-of-band change (metadata spreads in moments)."""
+
+    def wait(check: Check, seconds: float = 20) -> None:
+        deadline = time.monotonic() + seconds
+        while not all(check(client) for client in each_broker):
+            assert time.monotonic() < deadline, "the brokers never all saw the change"
+            time.sleep(0.2)
+
+    return wait
+
+
+def test_apply_then_plan_reports_no_changes(
+    specs: Specs, cli: Callable[..., Result], admin: AdminClient, topic_prefix: str
+) -> None:
+    p = topic_prefix
+    env_dir = specs(
+        topic_doc(
+            f"{p}orders", 6, 2, retention_ms="7d", compression_type="snappy", min_insync_replicas=1
+        ),
+        topic_doc(f"{p}state", 3, 3, cleanup_policy=["delete", "compact"], segment_bytes="64MiB"),
+        topic_doc(f"{p}plain", 1, 1),
+    )
+    first = plan_json(cli, env_dir)
+    assert first["summary"]["create"] == 3
+    applied = cli("apply", str(env_dir), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert "the plan is now empty" in applied.output
+    assert plan_json(cli, env_dir, code=0)["changes"] == []
+    assert prefixed(admin, p) == {f"{p}orders": 6, f"{p}state": 3, f"{p}plain": 1}
+    configs = describe(admin, f"{p}orders")
+    assert configs["retention.ms"].value == "604800000"
+    assert configs["compression.type"].value == "snappy"
+    assert describe(admin, f"{p}state")["segment.bytes"].value == str(64 * 1024 * 1024)
+    metadata = admin.list_topics(topic=f"{p}state", timeout=10).topics[f"{p}state"]
+    assert all(len(set(part.replicas)) == 3 for part in metadata.partitions.values())
+
+
+def test_out_of_band_change_shows_up_as_exactly_that_change(
+    wait_until: Callable[[Check], None],
+    specs: Specs,
+    cli: Callable[..., Result],
+    admin: AdminClient,
+    topic_prefix: str,
+) -> None:
+    name = f"{topic_prefix}orders"
+    env_dir = specs(topic_doc(name, 3, 2, compression_type="snappy"))
+    assert cli("apply", str(env_dir), "--auto-approve").exit_code == 0
+    set_config(admin, name, "compression.type", "lz4")  # a declared key, edited by hand
+    set_config(admin, name, "retention.ms", "3600000")  # an undeclared override, added by hand
+    wait_until(lambda a: describe(a, name)["retention.ms"].value == "3600000")
+    plan = plan_json(cli, env_dir)
+    [change] = plan["changes"]
+    assert change["name"] == name and change["action"] == "update"
+    fields = {d["field"]: (d["before"], d["after"], d["risk"]) for d in change["diff"]}
+    assert fields == {
+        "config.compression.type": ("lz4", "snappy", "safe"),
+        "config.retention.ms": ("3600000", None, "destructive"),
+    }
+    assert cli("apply", str(env_dir), "--auto-approve").exit_code == 0
+    configs = describe(admin, name)
+    assert configs["compression.type"].value == "snappy"
+    assert configs["retention.ms"].source != 1  # the override is gone (1 = DYNAMIC_TOPIC_CONFIG)
+    assert plan_json(cli, env_dir, code=0)["changes"] == []
+
+
+@pytest.fixture
+def kafka_configs(kafka_cluster: LocalCluster) -> Iterator[Callable[..., None]]:
+    """Kafka's own kafka-configs tool, for the broker-wide defaults confluent-kafka can't set."""
+    libs = classpath(ensure_distribution(kafka_cluster.kafka_version))
+    bootstrap = kafka_cluster.bootstrap_servers.split(",")[0]
+
+    def run(*args: str) -> None:
+        command = [
+            find_java(),
+            "-cp",
+            libs,
+            "kafka.admin.ConfigCommand",
+            "--bootstrap-server",
+            bootstrap,
+            *args,
+        ]
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
+
+    yield run
+
+
+def test_broker_wide_dynamic_default_causes_no_diff(
+    wait_until: Callable[[Check], None],
+    specs: Specs,
+    cli: Callable[..., Result],
+    admin: AdminClient,
+    topic_prefix: str,
+    kafka_configs: Callable[..., None],
+) -> None:
+    p = topic_prefix
+    env_dir = specs(topic_doc(f"{p}a", 3, 2), topic_doc(f"{p}b", 3, 2, retention_ms="1d"))
+    assert cli("apply", str(env_dir), "--auto-approve").exit_code == 0
+    default = ["--entity-type", "brokers", "--entity-default", "--alter"]
+    per_broker = ["--entity-type", "brokers", "--entity-name", "1", "--alter"]
+    kafka_configs(*default, "--add-config", "log.retention.ms=172800000")
+    kafka_configs(*per_broker, "--add-config", "log.cleaner.delete.retention.ms=3600000")
+    try:
+        wait_until(lambda a: describe(a, f"{p}a")["retention.ms"].value == "172800000")
+        assert plan_json(cli, env_dir, code=0)["changes"] == []
+    finally:
+        kafka_configs(*default, "--delete-config", "log.retention.ms")
+        kafka_configs(*per_broker, "--delete-config", "log.cleaner.delete.retention.ms")
+
+
+def test_partition_decrease_is_refused_and_nothing_is_written(
+    specs: Specs, cli: Callable[..., Result], admin: AdminClient, topic_prefix: str
+) -> None:
+    p = topic_prefix
+    assert cli("apply", str(specs(topic_doc(f"{p}a", 3, 2))), "--auto-approve").exit_code == 0
+    env_dir = specs(topic_doc(f"{p}a", 2, 2, retention_ms="2d"), topic_doc(f"{p}new", 1, 1))
+    plan = cli("plan", str(env_dir))
+    assert plan.exit_code == 1
+    assert "Kafka cannot remove partitions" in plan.output
+    applied = cli("apply", str(env_dir), "--auto-approve")
+    assert applied.exit_code == 1
+    assert "nothing was applied" in applied.output
+    assert prefixed(admin, p) == {f"{p}a": 3}
+    assert describe(admin, f"{p}a")["retention.ms"].source != 1
+
+
+def test_replication_factor_change_is_refused_with_the_way_out(
+    specs: Specs, cli: Callable[..., Result], topic_prefix: str
+) -> None:
+    name = f"{topic_prefix}a"
+    assert cli("apply", str(specs(topic_doc(name, 1, 2))), "--auto-approve").exit_code == 0
+    result = cli("plan", str(specs(topic_doc(name, 1, 3))))
+    assert result.exit_code == 1
+    assert "kafka-reassign-partitions" in result.output
+
+
+def test_unmanaged_topics_are_never_touched_and_orphans_need_permission(
+    wait_until: Callable[[Check], None],
+    specs: Specs,
+    cli: Callable[..., Result],
+    admin: AdminClient,
+    topic_prefix: str,
+) -> None:
+    p = topic_prefix
+    owned = f"*{p}*"  # also matches the internal-looking topic: it must still be left alone
+    outsider = f"{p[:-1]}_outsider"
+    internal = f"_{p}internal"
+    orphan = f"{p}orphan"
+    new = [
+        NewTopic(outsider, 1, 1, config={"retention.ms": "1000000"}),
+        NewTopic(internal, 1, 1, config={"retention.ms": "1000000"}),
+        NewTopic(orphan, 1, 1),
+    ]
+    for future in admin.create_topics(new, operation_timeout=10).values():
+        future.result()
+    wait_until(lambda a: {orphan, outsider, internal} <= set(a.list_topics(timeout=10).topics))
+    kept = specs(topic_doc(f"{p}a", 1, 1), manage=owned)
+    plan = plan_json(cli, kept)
+    assert [o["name"] for o in plan["orphans"]] == [orphan]
+    assert cli("apply", str(kept), "--auto-approve").exit_code == 0
+    assert orphan in prefixed(admin, p)  # reported, not deleted
+
+    allowed = specs(topic_doc(f"{p}a", 1, 1), allow_delete=True, manage=owned)
+    plan = plan_json(cli, allowed)
+    assert [(c["name"], c["action"], c["risk"]) for c in plan["changes"]] == [
+        (orphan, "delete", "destructive")
+    ]
+    assert cli("apply", str(allowed), "--auto-approve").exit_code == 0
+    assert orphan not in prefixed(admin, p)
+    outside = admin.list_topics(timeout=10).topics
+    assert outsider in outside and internal in outside
+    assert describe(admin, outsider)["retention.ms"].value == "1000000"
+    assert describe(admin, internal)["retention.ms"].value == "1000000"
+
+
+def test_saved_plan_applies_only_to_the_state_it_was_made_from(
+    wait_until: Callable[[Check], None],
+    specs: Specs,
+    cli: Callable[..., Result],
+    admin: AdminClient,
+    topic_prefix: str,
+    tmp_path: Path,
+) -> None:
+    name = f"{topic_prefix}a"
+    assert cli("apply", str(specs(topic_doc(name, 1, 1))), "--auto-approve").exit_code == 0
+    env_dir = specs(topic_doc(name, 1, 1, retention_ms="2d"))
+    saved = tmp_path / "plan.json"
+    assert cli("plan", str(env_dir), "--out", str(saved)).exit_code == 0
+    set_config(admin, name, "segment.ms", "3600000")  # someone changes the cluster meanwhile
+    wait_until(lambda a: describe(a, name)["segment.ms"].value == "3600000")
+    refused = cli("apply", str(env_dir), "--plan", str(saved), "--auto-approve")
+    assert refused.exit_code == 1
+    assert "the cluster changed since the plan was made" in refused.output
+    assert describe(admin, name)["retention.ms"].source != 1  # nothing written
+
+    set_config(admin, name, "segment.ms", None)
+    wait_until(lambda a: describe(a, name)["segment.ms"].source != 1)
+    assert cli("plan", str(env_dir), "--out", str(saved)).exit_code == 0
+    applied = cli("apply", str(env_dir), "--plan", str(saved), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert describe(admin, name)["retention.ms"].value == "172800000"
+
+
+def test_invalid_specs_write_nothing(
+    specs: Specs, cli: Callable[..., Result], admin: AdminClient, topic_prefix: str
+) -> None:
+    p = topic_prefix
+    env_dir = specs(topic_doc(f"{p}good", 1, 1), topic_doc(f"{p}bad", 1, 1, retention_msec=5))
+    result = cli("apply", str(env_dir), "--auto-approve")
+    assert result.exit_code == 1
+    assert "topics.yaml:" in result.output and "did you mean 'retention.ms'" in result.output
+    assert prefixed(admin, p) == {}
+
+
+def test_broker_refusal_in_preflight_writes_nothing(
+    specs: Specs, cli: Callable[..., Result], admin: AdminClient, topic_prefix: str
+) -> None:
+    p = topic_prefix
+    # Valid for Kafka's schema, refused by these brokers: tiered storage is not enabled here.
+    env_dir = specs(
+        topic_doc(f"{p}good", 1, 1), topic_doc(f"{p}tiered", 1, 1, remote_storage_enable=True)
+    )
+    result = cli("apply", str(env_dir), "--auto-approve")
+    assert result.exit_code == 1
+    assert "validate-only" in result.output and f"{p}tiered" in result.output
+    assert prefixed(admin, p) == {}
+
+
+def test_partition_increase_and_override_removal_apply(
+    specs: Specs, cli: Callable[..., Result], admin: AdminClient, topic_prefix: str
+) -> None:
+    name = f"{topic_prefix}a"
+    env_dir = specs(topic_doc(name, 2, 2, retention_ms="1d"))
+    assert cli("apply", str(env_dir), "--auto-approve").exit_code == 0
+    env_dir = specs(topic_doc(name, 4, 2))
+    [change] = plan_json(cli, env_dir)["changes"]
+    assert change["risk"] == "destructive"  # dropping the retention override
+    assert {d["field"]: d["risk"] for d in change["diff"]} == {
+        "partitions": "disruptive",
+        "config.retention.ms": "destructive",
+    }
+    assert cli("apply", str(env_dir), "--auto-approve").exit_code == 0
+    assert prefixed(admin, name) == {name: 4}
+    assert plan_json(cli, env_dir, code=0)["changes"] == []
+
+
+def test_unreachable_cluster_fails_fast_with_a_clear_message(
+    specs: Specs, cli: Callable[..., Result], topic_prefix: str
+) -> None:
+    env_dir = specs(
+        topic_doc(f"{topic_prefix}a"),
+        kafka="bootstrapServers: 127.0.0.1:1\n    securityProtocol: PLAINTEXT\n"
+        "    timeoutSeconds: 3",
+    )
+    started = time.monotonic()
+    result = cli("plan", str(env_dir))
+    assert result.exit_code == 1
+    assert "cannot reach Kafka at 127.0.0.1:1" in result.output
+    assert time.monotonic() - started < 20
+
+
+def test_tls_certificates_are_verified_by_default(
+    specs: Specs, cli: Callable[..., Result], kafka_cluster: LocalCluster, topic_prefix: str
+) -> None:
+    assert kafka_cluster.ssl_bootstrap_servers and kafka_cluster.ca_file
+    ssl = f"bootstrapServers: {kafka_cluster.ssl_bootstrap_servers}\n    securityProtocol: SSL"
+    untrusted = specs(topic_doc(f"{topic_prefix}a", 1, 1), kafka=ssl + "\n    timeoutSeconds: 5")
+    refused = cli("plan", str(untrusted))
+    assert refused.exit_code == 1
+    assert "TLS handshake failed" in refused.output or "certificate" in refused.output
+    trusted = specs(
+        topic_doc(f"{topic_prefix}a", 1, 1),
+        kafka=f"{ssl}\n    caFile: {kafka_cluster.ca_file}",
+    )
+    result = cli("plan", str(trusted), "-o", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["summary"]["create"] == 1
