@@ -8,27 +8,15 @@ in place, so the plan says so and gives the way out instead of doing something e
 from __future__ import annotations
 
 from reconciler.model import FieldDiff, Risk
-from reconciler.topic_configs import TOPIC_CONFIGS
-from reconciler.units import format_bytes, format_duration_ms
+from reconciler.topic_configs import TOPIC_CONFIGS, humanize
 
 #: Configs whose decrease deletes data sooner; -1 means unlimited (-2: "same as retention").
 RETENTION = ("retention.ms", "retention.bytes", "local.retention.ms", "local.retention.bytes")
 
 
 def show(key: str, value: str | None) -> str:
-    """A config value as a reviewer reads it: 604800000 -> 7d, 10737418240 -> 10GiB."""
-    if value is None:
-        return "(unset)"
-    definition = TOPIC_CONFIGS.get(key)
-    if definition is None or definition.unit is None:
-        return value
-    try:
-        number = int(value)
-    except ValueError:
-        return value
-    if number < 0:
-        return "unlimited" if number == -1 else value
-    return format_duration_ms(number) if definition.unit == "ms" else format_bytes(number)
+    """A config value as a reviewer reads it: 604800000 -> 7d, -1 -> -1 (unlimited)."""
+    return humanize(key, value) or "(unset)"
 
 
 def _limit(value: str | None) -> float:

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from reconciler.model import Action, Change, FieldDiff, Plan, Risk
-from reconciler.topic_configs import SPECIAL_VALUES, TOPIC_CONFIGS
-from reconciler.units import format_bytes, format_duration_ms
+from reconciler.topic_configs import TOPIC_CONFIGS, humanize
 
 #: What a secret is replaced with everywhere; a diff stage that cannot see a secret uses it too.
 SENSITIVE = "(sensitive)"
@@ -197,27 +196,19 @@ def format_value(field: str, value: Any) -> str:
     """A value for humans: `(unset)`, or raw plus its meaning or friendly unit form.
 
     The raw value stays first so it can be copied into a spec: `-1 (unlimited)`,
-    `604800000 (7d)`. Special values come from the catalog's SPECIAL_VALUES, so the plan says
-    what Kafka means by them. Pass values through `masked` first; this does not know secrets.
+    `604800000 (7d)`. The wording comes from the catalog's `humanize`, so the plan says what
+    Kafka means. Pass values through `masked` first; this does not know secrets.
     """
     if value is None:
         return UNSET
     raw = _plain(value)
     name = _config_name(field)
-    if name is None:
+    if name is None or not isinstance(value, str | int) or isinstance(value, bool):
         return raw
-    specials = SPECIAL_VALUES.get(name)
-    if specials:
-        meaning = specials.get(value if isinstance(value, str) else raw)
-        if meaning is not None:
-            return f"{raw} ({meaning})"
-    definition = TOPIC_CONFIGS.get(name)
-    unit = definition.unit if definition is not None else None
-    number = _as_int(value) if unit else None
-    if number is None or number <= 0:  # other negatives are per-config sentinels
-        return raw
-    friendly = format_duration_ms(number) if unit == "ms" else format_bytes(number)
-    return raw if friendly == raw else f"{raw} ({friendly})"
+    friendly = humanize(name, str(value))
+    if friendly is None or friendly == raw or friendly.startswith(f"{raw} ("):
+        return friendly or raw
+    return f"{raw} ({friendly})"
 
 
 def diff_text(action: Action, diff: FieldDiff) -> str:

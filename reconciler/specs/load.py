@@ -20,7 +20,12 @@ from reconciler.model import Connection, Desired, Environment, Location, MskRef,
 from reconciler.specs.checks import check_topics
 from reconciler.specs.schema import check_document
 from reconciler.specs.yaml_source import Document, load_documents
-from reconciler.topic_configs import ConfigValueError, UnknownConfigError, normalize
+from reconciler.topic_configs import (
+    ConfigValueError,
+    UnknownConfigError,
+    check_combination,
+    normalize,
+)
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -40,7 +45,10 @@ def _yaml_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
 
 
-def _parse(files: Iterable[Path], problems: list[SpecProblem]) -> list[Document]:
+def _parse(
+    files: Iterable[Path], problems: list[SpecProblem], kinds: set[str] | None = None
+) -> list[Document]:
+    """Schema-valid documents; `kinds` collects the kind of every document, valid or not."""
     documents: list[Document] = []
     for path in files:
         docs, found = load_documents(path, display_path(path))
@@ -48,6 +56,8 @@ def _parse(files: Iterable[Path], problems: list[SpecProblem]) -> list[Document]
         for doc in docs:
             if doc.data is None:  # an empty document (e.g. a trailing ---) carries nothing
                 continue
+            if kinds is not None and isinstance(doc.data, dict):
+                kinds.add(str(doc.data.get("kind")))
             schema_problems = check_document(doc)
             problems.extend(schema_problems)
             if not schema_problems:
@@ -129,9 +139,11 @@ _CONNECTION_FIELDS = (
 
 
 def _find_environment(
-    env_dir: Path, documents: list[Document], problems: list[SpecProblem]
+    env_dir: Path, documents: list[Document], kinds: set[str], problems: list[SpecProblem]
 ) -> Document | None:
     envs = [d for d in documents if d.data["kind"] == "Environment"]
+    if not envs and "Environment" in kinds:
+        return None  # it exists but is invalid: its own problems are already reported
     if not envs:
         problems.append(
             SpecProblem(
@@ -215,6 +227,19 @@ def _finish(draft: _TopicDraft, problems: list[SpecProblem]) -> TopicSpec | None
             where = item.key if isinstance(exc, UnknownConfigError) else item.location
             message = str(exc).removeprefix(f"{key}: ")
             problems.append(SpecProblem(where, f"spec.config.{key}", message))
+    if ok:
+        try:
+            check_combination(config)
+        except ConfigValueError as exc:
+            ok = False
+            culprit = draft.config.get(exc.name or "")
+            problems.append(
+                SpecProblem(
+                    culprit.location if culprit else draft.location,
+                    f"{draft.name}: spec.config.{exc.name}",
+                    str(exc).removeprefix(f"{exc.name}: "),
+                )
+            )
     if not ok:
         return None
     return TopicSpec(
@@ -225,6 +250,41 @@ def _finish(draft: _TopicDraft, problems: list[SpecProblem]) -> TopicSpec | None
         labels=draft.labels,
         location=draft.location,
     )
+
+
+def _topics(
+    env_doc: Document | None, topic_docs: list[Document], problems: list[SpecProblem]
+) -> dict[str, TopicSpec]:
+    """Merge defaults, each topic and the overrides, in that order; normalise every config."""
+    topics_section = (env_doc.data["spec"].get("topics") or {}) if env_doc else {}
+    defaults = topics_section.get("defaults") or {}
+    drafts: dict[str, _TopicDraft] = {}
+    for doc in topic_docs:
+        name = doc.data["metadata"]["name"]
+        where = doc.location(("metadata", "name"))
+        if name in drafts:
+            problems.append(
+                SpecProblem(
+                    where,
+                    "metadata.name",
+                    f"duplicate topic {name!r}",
+                    f"first declared at {drafts[name].location}",
+                )
+            )
+            continue
+        draft = _TopicDraft(name, where, labels=dict(doc.data["metadata"].get("labels") or {}))
+        if env_doc is not None:
+            draft.merge(defaults, env_doc, ("spec", "topics", "defaults"))
+        draft.merge(doc.data["spec"], doc, ("spec",))
+        drafts[name] = draft
+    if env_doc is not None:
+        _apply_overrides(env_doc, drafts, problems)
+    topics = {}
+    for name, draft in drafts.items():
+        topic = _finish(draft, problems)
+        if topic is not None:
+            topics[name] = topic
+    return topics
 
 
 def load(env_dir: str | Path) -> Desired:
@@ -243,12 +303,12 @@ def load(env_dir: str | Path) -> Desired:
         )
     problems: list[SpecProblem] = []
     own_files = _yaml_files(root)
-    documents = _parse(own_files, problems)
-    env_doc = _find_environment(root, documents, problems)
-    if env_doc is None:
-        raise SpecError(problems)
-    seen = {p.resolve() for p in own_files}
-    include_files = _includes(env_doc, root, seen, problems)
+    kinds: set[str] = set()
+    documents = _parse(own_files, problems, kinds)
+    env_doc = _find_environment(root, documents, kinds, problems)
+    include_files: list[Path] = []
+    if env_doc is not None:
+        include_files = _includes(env_doc, root, {p.resolve() for p in own_files}, problems)
     included = _parse(include_files, problems)
     for doc in included:
         if doc.data["kind"] == "Environment":
@@ -260,33 +320,11 @@ def load(env_dir: str | Path) -> Desired:
                     "includes share Topic documents; keep one Environment per directory",
                 )
             )
-    environment = _environment(env_doc)
-    defaults = (env_doc.data["spec"].get("topics") or {}).get("defaults") or {}
     topic_docs = [d for d in (*documents, *included) if d.data["kind"] == "Topic"]
-    drafts: dict[str, _TopicDraft] = {}
-    duplicates: list[tuple[str, Location, Location]] = []
-    for doc in topic_docs:
-        name = doc.data["metadata"]["name"]
-        where = doc.location(("metadata", "name"))
-        if name in drafts:
-            duplicates.append((name, where, drafts[name].location))
-            continue
-        draft = _TopicDraft(name, where, labels=dict(doc.data["metadata"].get("labels") or {}))
-        draft.merge(defaults, env_doc, ("spec", "topics", "defaults"))
-        draft.merge(doc.data["spec"], doc, ("spec",))
-        drafts[name] = draft
-    for name, where, first in duplicates:
-        problems.append(
-            SpecProblem(
-                where, "metadata.name", f"duplicate topic {name!r}", f"first declared at {first}"
-            )
-        )
-    _apply_overrides(env_doc, drafts, problems)
-    topics = {}
-    for name, draft in drafts.items():
-        topic = _finish(draft, problems)
-        if topic is not None:
-            topics[name] = topic
+    topics = _topics(env_doc, topic_docs, problems)
+    if env_doc is None:  # still report every topic problem, but nothing else can be checked
+        raise SpecError(problems)
+    environment = _environment(env_doc)
     problems.extend(check_topics(environment, topics))
     if problems:
         raise SpecError(problems)

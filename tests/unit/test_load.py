@@ -183,3 +183,20 @@ def test_duplicate_yaml_keys_are_refused(tmp_path: Path) -> None:
     )
     [problem] = problems(tmp_path)
     assert "t.yaml:6:3: spec.partitions: duplicate key (first defined at line 5)" in problem
+
+
+def test_cross_config_rules_are_checked(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "environment.yaml": ENV,
+            "t.yaml": topic(
+                "orders",
+                "partitions: 3\n  replicationFactor: 2\n  config:\n"
+                "    min.compaction.lag.ms: 2h\n    max.compaction.lag.ms: 1h",
+            ),
+        },
+    )
+    [problem] = problems(tmp_path)
+    assert "orders: spec.config.min.compaction.lag.ms" in problem
+    assert "greater than max.compaction.lag.ms" in problem
