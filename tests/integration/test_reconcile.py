@@ -22,6 +22,8 @@ from confluent_kafka.admin import (
 )
 
 from reconciler.cli import main
+from reconciler.model import Action
+from reconciler.pipeline import apply_and_verify, plan_environment
 from reconciler.local import LocalCluster
 from reconciler.local.distribution import classpath, ensure_distribution, find_java
 
@@ -391,3 +393,33 @@ def test_tls_certificates_are_verified_by_default(
     result = cli("plan", str(trusted), "-o", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["summary"]["create"] == 1
+
+
+def test_partial_failure_says_what_was_done_and_rerun_converges(
+    wait_until: Callable[[Check], None],
+    specs: Specs,
+    cli: Callable[..., Result],
+    admin: AdminClient,
+    topic_prefix: str,
+    bootstrap_servers: str,
+) -> None:
+    p = topic_prefix
+    first = specs(topic_doc(f"{p}a", 1, 1), topic_doc(f"{p}gone", 1, 1))
+    assert cli("apply", str(first), "--auto-approve").exit_code == 0
+    env_dir = specs(topic_doc(f"{p}a", 1, 1, retention_ms="2d"), allow_delete=True)
+    planned = plan_environment(env_dir, {"KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers})
+    assert [(c.name, c.action) for c in planned.plan.changes] == [
+        (f"{p}a", Action.UPDATE),
+        (f"{p}gone", Action.DELETE),
+    ]
+    # Someone deletes the topic between plan and apply: that one write fails, the other lands.
+    for future in admin.delete_topics([f"{p}gone"], operation_timeout=10).values():
+        future.result()
+    wait_until(lambda a: f"{p}gone" not in prefixed(a, p))
+    applied = apply_and_verify(planned, progress=lambda _: None, settle_seconds=5)
+    outcomes = {o.change.name: o for o in applied.outcomes}
+    assert outcomes[f"{p}a"].done and outcomes[f"{p}a"].detail == "update config"
+    assert not outcomes[f"{p}gone"].done
+    assert "delete failed: UNKNOWN_TOPIC_OR_PART" in outcomes[f"{p}gone"].detail
+    assert applied.remaining.changes == ()  # what is left is nothing: re-running converges
+    assert plan_json(cli, env_dir, code=0)["changes"] == []
