@@ -22,10 +22,10 @@ from confluent_kafka.admin import (
 )
 
 from reconciler.cli import main
-from reconciler.model import Action
-from reconciler.pipeline import apply_and_verify, plan_environment
 from reconciler.local import LocalCluster
 from reconciler.local.distribution import classpath, ensure_distribution, find_java
+from reconciler.model import Action
+from reconciler.pipeline import apply_and_verify, plan_environment
 
 pytestmark = pytest.mark.integration
 
