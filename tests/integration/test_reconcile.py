@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +25,7 @@ from reconciler.local import LocalCluster
 from reconciler.local.distribution import classpath, ensure_distribution, find_java
 from reconciler.model import Action
 from reconciler.pipeline import apply_and_verify, plan_environment
+from tests.integration.conftest import WaitUntil
 
 pytestmark = pytest.mark.integration
 
@@ -100,34 +100,6 @@ def prefixed(admin: AdminClient, prefix: str) -> dict[str, int]:
     return {n: len(t.partitions) for n, t in topics.items() if n.startswith(prefix)}
 
 
-Check = Callable[[AdminClient], bool]
-
-
-@pytest.fixture(scope="module")
-def each_broker(kafka_cluster: LocalCluster) -> Iterator[list[AdminClient]]:
-    """One client per broker: each answers from its own copy of the cluster metadata."""
-    quiet = logging.getLogger("librdkafka")
-    configs: list[dict[str, Any]] = [
-        {"bootstrap.servers": b.address, "logger": quiet} for b in kafka_cluster.brokers
-    ]
-    clients = [AdminClient(config) for config in configs]
-    yield clients
-    clients.clear()  # disconnect before the session's cluster stops
-
-
-@pytest.fixture
-def wait_until(each_broker: list[AdminClient]) -> Callable[[Check], None]:
-    """Wait until every broker sees an out-of-band change (metadata spreads in moments)."""
-
-    def wait(check: Check, seconds: float = 20) -> None:
-        deadline = time.monotonic() + seconds
-        while not all(check(client) for client in each_broker):
-            assert time.monotonic() < deadline, "the brokers never all saw the change"
-            time.sleep(0.2)
-
-    return wait
-
-
 def test_apply_then_plan_reports_no_changes(
     specs: Specs, cli: Callable[..., Result], admin: AdminClient, topic_prefix: str
 ) -> None:
@@ -155,7 +127,7 @@ def test_apply_then_plan_reports_no_changes(
 
 
 def test_out_of_band_change_shows_up_as_exactly_that_change(
-    wait_until: Callable[[Check], None],
+    wait_until: WaitUntil,
     specs: Specs,
     cli: Callable[..., Result],
     admin: AdminClient,
@@ -204,7 +176,7 @@ def kafka_configs(kafka_cluster: LocalCluster) -> Iterator[Callable[..., None]]:
 
 
 def test_broker_wide_dynamic_default_causes_no_diff(
-    wait_until: Callable[[Check], None],
+    wait_until: WaitUntil,
     specs: Specs,
     cli: Callable[..., Result],
     admin: AdminClient,
@@ -253,7 +225,7 @@ def test_replication_factor_change_is_refused_with_the_way_out(
 
 
 def test_unmanaged_topics_are_never_touched_and_orphans_need_permission(
-    wait_until: Callable[[Check], None],
+    wait_until: WaitUntil,
     specs: Specs,
     cli: Callable[..., Result],
     admin: AdminClient,
@@ -292,7 +264,7 @@ def test_unmanaged_topics_are_never_touched_and_orphans_need_permission(
 
 
 def test_saved_plan_applies_only_to_the_state_it_was_made_from(
-    wait_until: Callable[[Check], None],
+    wait_until: WaitUntil,
     specs: Specs,
     cli: Callable[..., Result],
     admin: AdminClient,
@@ -396,7 +368,7 @@ def test_tls_certificates_are_verified_by_default(
 
 
 def test_partial_failure_says_what_was_done_and_rerun_converges(
-    wait_until: Callable[[Check], None],
+    wait_until: WaitUntil,
     specs: Specs,
     cli: Callable[..., Result],
     admin: AdminClient,

@@ -1,0 +1,101 @@
+"""Observe on the real cluster: what it reads, and that its round trips do not grow with N."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka.admin import AdminClient, NewTopic
+from jsonschema import Draft202012Validator
+
+from reconciler.connection import admin_client
+from reconciler.model import Connection, Environment
+from reconciler.observe import observe
+from reconciler.render.plan_json import plan_to_dict
+from tests.integration.conftest import WaitUntil
+
+pytestmark = pytest.mark.integration
+SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json"
+
+
+class CountingAdmin:
+    """A real AdminClient that counts the admin calls observe makes (each is one batch)."""
+
+    def __init__(self, inner: AdminClient) -> None:
+        self.inner = inner
+        self.calls: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        self.calls[name] += 1
+        return getattr(self.inner, name)
+
+
+def create(admin: AdminClient, wait_until: WaitUntil, topics: list[NewTopic]) -> None:
+    for future in admin.create_topics(topics, operation_timeout=30).values():
+        future.result()
+    names = {t.topic for t in topics}
+    wait_until(lambda a: names <= set(a.list_topics(timeout=10).topics))
+
+
+def test_admin_calls_do_not_grow_with_the_number_of_topics(
+    admin: AdminClient, bootstrap_servers: str, topic_prefix: str, wait_until: WaitUntil
+) -> None:
+    conn = Connection(bootstrap_servers)
+    counts = []
+    for size in (5, 150):
+        prefix = f"{topic_prefix}{size}-"
+        names = [f"{prefix}{i:04}" for i in range(size)]
+        create(
+            admin,
+            wait_until,
+            [NewTopic(n, 1, 1, config={"retention.ms": "3600000"}) for n in names],
+        )
+        env = Environment("t", "t", conn, managed_topics=(f"{prefix}*",))
+        counting = CountingAdmin(admin_client(conn))
+        observed = observe(counting, conn, env, [])  # type: ignore[arg-type]
+        mine = {n: t for n, t in observed.topics.items() if n.startswith(prefix)}
+        assert len(mine) == size
+        assert all(t.configs["retention.ms"].value == "3600000" for t in mine.values())
+        assert all(t.configs["retention.ms"].inherited == "604800000" for t in mine.values())
+        counts.append(counting.calls)
+    assert counts[0] == counts[1]
+    assert sum(counts[1].values()) <= 5, counts[1]
+
+
+def test_observe_reads_placement_racks_and_sources(
+    admin: AdminClient, bootstrap_servers: str, topic_prefix: str, wait_until: WaitUntil
+) -> None:
+    name = f"{topic_prefix}placed"
+    create(admin, wait_until, [NewTopic(name, 3, 3, config={"cleanup.policy": "delete,compact"})])
+    conn = Connection(bootstrap_servers)
+    env = Environment("t", "t", conn)
+    observed = observe(admin_client(conn), conn, env, [name])
+    topic = observed.topics[name]
+    assert (topic.partitions, topic.replication_factor) == (3, 3)
+    assert all(sorted(r) == [1, 2, 3] for r in topic.replicas.values())
+    assert len({b.rack for b in observed.brokers}) == 3
+    policy = topic.configs["cleanup.policy"]
+    assert (policy.value, policy.source) == ("compact,delete", "DYNAMIC_TOPIC_CONFIG")
+    assert topic.configs["segment.bytes"].source == "DEFAULT_CONFIG"
+
+
+def test_real_plan_json_matches_the_published_schema(
+    bootstrap_servers: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    from reconciler.pipeline import plan_environment
+
+    (tmp_path / "env.yaml").write_text(
+        "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {name: schema}\nspec:\n"
+        "  kafka: {bootstrapServers: '${B}', securityProtocol: PLAINTEXT}\n"
+        f"---\napiVersion: reconciler/v1\nkind: Topic\nmetadata: {{name: {topic_prefix}x}}\n"
+        "spec: {partitions: 2, replicationFactor: 2, config: {retention.ms: 1d}}\n",
+        encoding="utf-8",
+    )
+    planned = plan_environment(tmp_path, {"B": bootstrap_servers})
+    document = json.loads(json.dumps(plan_to_dict(planned.plan, tool_version="test")))
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    assert list(Draft202012Validator(schema).iter_errors(document)) == []
+    assert document["summary"]["create"] == 1
