@@ -47,6 +47,7 @@ class _RecentErrors(logging.Handler):
             self.messages.append(message)
 
 
+LOG = logging.getLogger(__name__)
 RECENT = _RecentErrors()
 LIBRDKAFKA_LOG.addHandler(RECENT)
 
@@ -80,11 +81,12 @@ def broker_values(entries: Mapping[str, Any]) -> dict[str, str]:
     return {name: e.value for name, e in entries.items() if e.value is not None}
 
 
-def inherited_value(name: str, broker: Mapping[str, str]) -> str | None:
+def inherited_value(name: str, broker: Mapping[str, str] | None) -> str | None:
     """What `name` falls back to without a topic override: the first broker synonym that is
-    set (log.retention.ms before .minutes before .hours), else Kafka's default."""
+    set (log.retention.ms before .minutes before .hours), else Kafka's default. None when
+    the broker's configs could not be read."""
     definition = TOPIC_CONFIGS.get(name)
-    if definition is None:
+    if definition is None or broker is None:
         return None
     for synonym in definition.broker_synonyms:
         value = broker.get(synonym)
@@ -98,7 +100,7 @@ def inherited_value(name: str, broker: Mapping[str, str]) -> str | None:
 
 
 def topic_configs(
-    entries: Mapping[str, Any], broker: Mapping[str, str]
+    entries: Mapping[str, Any], broker: Mapping[str, str] | None
 ) -> dict[str, ObservedConfig]:
     """DescribeConfigs entries -> canonical observed configs (pure, unit-testable)."""
     configs = {}
@@ -122,11 +124,14 @@ def _describe_configs(
     if not resources:
         return {}
     futures = admin.describe_configs(resources, request_timeout=timeout)
-    broker: dict[str, str] = {}
+    broker: dict[str, str] | None = None
     if broker_id is not None:
         resource = ConfigResource(ResourceType.BROKER, str(broker_id))
         [future] = admin.describe_configs([resource], request_timeout=timeout).values()
-        broker = broker_values(future.result())
+        try:
+            broker = broker_values(future.result())
+        except KafkaException:  # e.g. not authorised to read broker configs: say less, not wrong
+            LOG.info("cannot read broker %s configs; inherited values stay unknown", broker_id)
     result: dict[str, dict[str, ObservedConfig]] = {}
     for resource, future in futures.items():
         try:

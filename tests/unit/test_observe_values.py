@@ -1,0 +1,42 @@
+"""The pure half of observe: DescribeConfigs entries -> canonical observed configs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconciler.observe import inherited_value, topic_configs
+
+
+@dataclass
+class Entry:
+    """The attributes of confluent-kafka's ConfigEntry that observe reads."""
+
+    name: str
+    value: str | None
+    source: int  # confluent-kafka hands this over as a bare int
+    is_sensitive: bool = False
+
+
+def test_inherited_value_prefers_the_most_specific_broker_synonym() -> None:
+    assert inherited_value("retention.ms", {"log.retention.hours": "168"}) == "604800000"
+    broker = {"log.retention.hours": "168", "log.retention.ms": "3600000"}
+    assert inherited_value("retention.ms", broker) == "3600000"
+    assert inherited_value("segment.ms", {"log.roll.hours": "24"}) == "86400000"
+    assert inherited_value("retention.ms", {"log.retention.hours": "-1"}) == "-1"
+    assert inherited_value("compression.type", {}) == "producer"  # Kafka's default
+    assert inherited_value("retention.ms", None) is None  # broker configs unreadable
+
+
+def test_entries_become_canonical_with_sources_and_masked_secrets() -> None:
+    entries = {
+        "cleanup.policy": Entry("cleanup.policy", "delete,compact", 1),
+        "retention.ms": Entry("retention.ms", "604800000", 5),
+        "min.cleanable.dirty.ratio": Entry("min.cleanable.dirty.ratio", "0.5", 4),
+        "secret.thing": Entry("secret.thing", "hunter2", 1, is_sensitive=True),
+    }
+    configs = topic_configs(entries, {"log.cleanup.policy": "delete"})
+    assert configs["cleanup.policy"].value == "compact,delete"
+    assert configs["cleanup.policy"].is_override and configs["cleanup.policy"].inherited == "delete"
+    assert configs["retention.ms"].source == "DEFAULT_CONFIG"
+    assert configs["min.cleanable.dirty.ratio"].source == "STATIC_BROKER_CONFIG"
+    assert configs["secret.thing"].value is None and configs["secret.thing"].sensitive
