@@ -227,6 +227,3 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return bool(self.changes or self.orphans)
-
-    def count(self, action: Action) -> int:
-        return sum(1 for c in self.changes if c.action is action)

@@ -24,7 +24,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -536,25 +536,29 @@ def _wait_until_ready(cluster: LocalCluster, timeout: float) -> None:
 
 
 def _views(cluster: LocalCluster, timeout: float) -> dict[int, set[int] | None]:
-    """Which brokers each node reports as registered (None: node unreachable).
+    """Which brokers each node reports as registered (None: node not answering).
 
     Every node is asked, not just one: a node's metadata may lag the controller by a
     moment, and a client that happens to ask that node must still see the full cluster.
-    A fresh single-bootstrap client's first request goes to that bootstrap node.
     """
-    pending = {}
-    for broker in cluster.brokers:
-        admin = _admin(broker.address)
-        pending[broker.node_id] = (admin, admin.describe_cluster(request_timeout=timeout))
-    views: dict[int, set[int] | None] = {}
-    for node_id, (_admin_client, future) in pending.items():
-        try:
-            result = future.result(timeout=timeout + 1)
-        except (KafkaException, FutureTimeout):
-            views[node_id] = None
-        else:
-            views[node_id] = {int(node.id) for node in result.nodes}
-    return views
+    with ThreadPoolExecutor(max_workers=len(cluster.brokers)) as pool:
+        views = pool.map(lambda b: _view_of(b, timeout), cluster.brokers)
+        return {b.node_id: view for b, view in zip(cluster.brokers, views, strict=True)}
+
+
+def _view_of(broker: Broker, timeout: float) -> set[int] | None:
+    # Metadata requests (list_topics), not describe_cluster: librdkafka can abort the
+    # process on an assertion when admin requests time out while a broker boots.
+    try:
+        socket.create_connection((broker.host, broker.port), timeout=0.5).close()
+    except OSError:
+        return None  # not listening yet: don't leave a request hanging in librdkafka
+    # A fresh client bootstrapped with this broker only sends its first request there.
+    try:
+        metadata = _admin(broker.address).list_topics(timeout=timeout)
+    except KafkaException:
+        return None
+    return {int(node_id) for node_id in metadata.brokers}
 
 
 def _all_agree(cluster: LocalCluster, views: dict[int, set[int] | None]) -> bool:
