@@ -7,8 +7,8 @@ Environment knobs:
 
 * ``RECONCILER_TEST_BOOTSTRAP`` -- use this existing cluster instead of starting one
   (tests that need the managed cluster itself, e.g. pids or TLS files, are skipped).
-* ``RECONCILER_TEST_CLUSTER_DIR`` -- state dir of the session cluster
-  (default ``<cache>/test-cluster``).
+* ``RECONCILER_TEST_CLUSTER_DIR`` -- state dir of the session cluster (default
+  ``<cache>/test-cluster``; a concurrent session takes ``test-cluster-2`` and so on).
 * ``RECONCILER_TEST_KEEP_CLUSTER=1`` -- leave the cluster running after the session; the
   next session reuses it (``up`` is idempotent), which makes quick re-runs faster.
 """
@@ -32,35 +32,37 @@ from reconciler.local import ClusterMismatchError, LocalCluster, cache_dir, down
 TEST_BOOTSTRAP_ENV = "RECONCILER_TEST_BOOTSTRAP"
 
 
-def _claim_state_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, IO[str] | None]:
-    """The shared test-cluster dir, unless another pytest session is using it.
+def _claim_state_dir() -> tuple[Path, IO[str]]:
+    """A fixed state dir that no other running pytest session is using.
 
-    A fixed dir (rather than a temp dir) means brokers orphaned by a killed session are
-    found and reused or cleaned up by the next one. Concurrent sessions (two terminals,
-    xdist workers) each get their own cluster instead of tearing down each other's.
+    Fixed dirs (``test-cluster``, ``test-cluster-2``, ...) rather than temp dirs: brokers
+    orphaned by a killed session are found again, and reused or cleaned up, by the next
+    session that claims the same dir. Concurrent sessions (two terminals, xdist workers)
+    each get their own cluster instead of tearing down each other's. The claim is an
+    advisory lock the OS releases when the session ends, however it ends.
     """
     explicit = os.environ.get("RECONCILER_TEST_CLUSTER_DIR")
-    state_dir = Path(explicit) if explicit else cache_dir() / "test-cluster"
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker:
-        state_dir = state_dir.with_name(f"{state_dir.name}-{worker}")
-    state_dir.parent.mkdir(parents=True, exist_ok=True)
-    handle = state_dir.with_name(f"{state_dir.name}.session.lock").open("a")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        return tmp_path_factory.mktemp("kafka-cluster"), None
-    return state_dir, handle
+    base = Path(explicit) if explicit else cache_dir() / "test-cluster"
+    base.parent.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 100):
+        state_dir = base if n == 1 else base.with_name(f"{base.name}-{n}")
+        handle = state_dir.with_name(f"{state_dir.name}.session.lock").open("a")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        return state_dir, handle
+    raise RuntimeError(f"99 pytest sessions already hold a cluster next to {base}")
 
 
 @pytest.fixture(scope="session")
-def kafka_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+def kafka_cluster() -> Iterator[LocalCluster]:
     """A 3-broker local cluster (one rack each, plus an SSL listener) for the session."""
     if os.environ.get(TEST_BOOTSTRAP_ENV):
         pytest.skip(f"needs the managed local cluster; {TEST_BOOTSTRAP_ENV} is set")
-    state_dir, session_lock = _claim_state_dir(tmp_path_factory)
-    keep = os.environ.get("RECONCILER_TEST_KEEP_CLUSTER") == "1" and session_lock is not None
+    state_dir, session_lock = _claim_state_dir()
+    keep = os.environ.get("RECONCILER_TEST_KEEP_CLUSTER") == "1"
     try:
         try:
             cluster = up(state_dir, brokers=3, tls=True)
@@ -73,8 +75,7 @@ def kafka_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClu
             if not keep:
                 down(state_dir)
     finally:
-        if session_lock is not None:
-            session_lock.close()
+        session_lock.close()
 
 
 @pytest.fixture(scope="session")
@@ -97,9 +98,7 @@ def admin(bootstrap_servers: str) -> Iterator[AdminClient]:
         "bootstrap.servers": bootstrap_servers,
         "logger": logging.getLogger("librdkafka"),
     }
-    client = AdminClient(config)
-    yield client
-    del client  # disconnect before the session cluster stops, not at interpreter exit
+    yield AdminClient(config)  # released at teardown, before the session cluster stops
 
 
 @pytest.fixture

@@ -203,8 +203,11 @@ def up(
     """Start a cluster (or return the healthy one already running from ``state_dir``).
 
     A recorded cluster whose processes died, or that no longer answers, is wiped and
-    started afresh. Returns only once every broker is registered; raises
-    :class:`LocalClusterError` with the failing node's log tail otherwise.
+    started afresh; a healthy one started with other arguments raises
+    :class:`ClusterMismatchError` rather than being replaced. Returns only once every
+    node sees every broker registered; raises :class:`LocalClusterError` with the failing
+    node's log otherwise. ``tls=True`` adds an SSL listener per broker, with a certificate
+    from a throw-away CA (``LocalCluster.ca_file``), so clients can verify it.
     """
     if brokers < 1:
         raise LocalClusterError(f"brokers must be at least 1, got {brokers}")
@@ -302,18 +305,24 @@ def _start(
     _format_storage(base_cmd, cluster_id, [_node_dir(state_dir, b.node_id) for b in brokers])
     log.debug("Formatted storage of %d node(s) in %.1fs", count, time.monotonic() - started)
     launched: list[Broker] = []
-    for broker in brokers:
-        node_dir = _node_dir(state_dir, broker.node_id)
-        cmd = [
-            *base_cmd[:1],
-            f"-Dreconciler.node={node_dir}",
-            f"-Dkafka.logs.dir={node_dir}",
-            *base_cmd[1:],
-            "kafka.Kafka",
-            str(node_dir / "server.properties"),
-        ]
-        pid = _spawn_detached(cmd, node_dir / "stdout.log", cwd=node_dir)
-        launched.append(replace(broker, pid=pid))
+    try:
+        for broker in brokers:
+            node_dir = _node_dir(state_dir, broker.node_id)
+            cmd = [
+                *base_cmd[:1],
+                f"-Dreconciler.node={node_dir}",  # lets us recognise our own processes
+                f"-Dkafka.logs.dir={node_dir}",
+                *base_cmd[1:],
+                "kafka.Kafka",
+                str(node_dir / "server.properties"),
+            ]
+            pid = _spawn_detached(cmd, node_dir / "stdout.log", cwd=node_dir)
+            launched.append(replace(broker, pid=pid))
+    except BaseException:  # e.g. Ctrl-C before the pids are recorded: leave no orphans
+        for started_broker in launched:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(started_broker.pid, signal.SIGKILL)
+        raise
 
     cluster = LocalCluster(
         state_dir=state_dir,
