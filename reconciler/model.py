@@ -193,6 +193,8 @@ class Change:
     risk: Risk
     diff: tuple[FieldDiff, ...]
     reasons: tuple[str, ...] = ()
+    #: The API call that makes this change, where one resource needs several (MSK updates).
+    operation: str | None = None
 
     @property
     def blocked(self) -> bool:

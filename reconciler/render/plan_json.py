@@ -74,6 +74,7 @@ def plan_to_dict(plan: Plan, *, tool_version: str) -> dict[str, Any]:
                 "risk": c.risk.value,
                 "diff": [_diff_to_dict(c, d) for d in c.diff],
                 "reasons": list(c.reasons),
+                "operation": c.operation,
             }
             for c in plan.changes
         ],
@@ -188,7 +189,10 @@ class _Reader:
         )
 
     def change(self, value: Any, path: str) -> Change:
-        c = self.obj(value, path, ("kind", "name", "action", "risk", "diff", "reasons"))
+        c = self.obj(
+            value, path, ("kind", "name", "action", "risk", "diff", "reasons", "operation")
+        )
+        operation = c["operation"]
         if c["action"] not in _ACTIONS:
             raise self.fail(f"{path}/action", f"action must be one of {', '.join(_ACTIONS)}")
         return Change(
@@ -201,6 +205,7 @@ class _Reader:
                 for i, d in enumerate(self.items(c["diff"], f"{path}/diff"))
             ),
             reasons=self.texts(c["reasons"], f"{path}/reasons"),
+            operation=None if operation is None else self.text(operation, f"{path}/operation"),
         )
 
     def orphan(self, value: Any, path: str) -> Orphan:
