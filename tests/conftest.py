@@ -5,8 +5,6 @@ brokers, so the ~5s cluster start is paid once.
 
 Environment knobs:
 
-* ``RECONCILER_TEST_BOOTSTRAP`` -- use this existing cluster instead of starting one
-  (tests that need the managed cluster itself, e.g. pids or TLS files, are skipped).
 * ``RECONCILER_TEST_CLUSTER_DIR`` -- state dir of the session cluster (default
   ``<cache>/test-cluster``; a concurrent session takes ``test-cluster-2`` and so on).
 * ``RECONCILER_TEST_KEEP_CLUSTER=1`` -- leave the cluster running after the session; the
@@ -28,8 +26,6 @@ import pytest
 from confluent_kafka.admin import AdminClient
 
 from reconciler.local import ClusterMismatchError, LocalCluster, cache_dir, down, up
-
-TEST_BOOTSTRAP_ENV = "RECONCILER_TEST_BOOTSTRAP"
 
 
 def _claim_state_dir() -> tuple[Path, IO[str]]:
@@ -59,8 +55,6 @@ def _claim_state_dir() -> tuple[Path, IO[str]]:
 @pytest.fixture(scope="session")
 def kafka_cluster() -> Iterator[LocalCluster]:
     """A 3-broker local cluster (one rack each, plus an SSL listener) for the session."""
-    if os.environ.get(TEST_BOOTSTRAP_ENV):
-        pytest.skip(f"needs the managed local cluster; {TEST_BOOTSTRAP_ENV} is set")
     state_dir, session_lock = _claim_state_dir()
     keep = os.environ.get("RECONCILER_TEST_KEEP_CLUSTER") == "1"
     try:
@@ -79,13 +73,9 @@ def kafka_cluster() -> Iterator[LocalCluster]:
 
 
 @pytest.fixture(scope="session")
-def bootstrap_servers(request: pytest.FixtureRequest) -> str:
-    """Bootstrap servers of the cluster under test (``RECONCILER_TEST_BOOTSTRAP`` wins)."""
-    external = os.environ.get(TEST_BOOTSTRAP_ENV)
-    if external:
-        return external
-    cluster: LocalCluster = request.getfixturevalue("kafka_cluster")
-    return cluster.bootstrap_servers
+def bootstrap_servers(kafka_cluster: LocalCluster) -> str:
+    """Bootstrap servers of the cluster under test."""
+    return kafka_cluster.bootstrap_servers
 
 
 @pytest.fixture(scope="session")
