@@ -123,27 +123,26 @@ class _Section:
         return [*lines, *self.names[:shown], fence, "", more]
 
 
+def _change_section(title: str, blurb: str, changes: list[Change]) -> _Section:
+    lines = [
+        f"- {md_escape(c.kind)} {code_span(c.name)} ({c.action.value}): {_why(c)}" for c in changes
+    ]
+    return _Section(title, blurb, lines, [one_line(c.name) for c in changes])
+
+
 def _sections(plan: Plan) -> list[_Section]:
     impossible = [c for c in plan.changes if c.blocked]
     destructive = [c for c in plan.changes if c.risk is Risk.DESTRUCTIVE]
     return [
-        _Section(
+        _change_section(
             "Impossible changes",
             "The plan cannot be applied while it holds these; the reasons say the way out.",
-            [
-                f"- {md_escape(c.kind)} {code_span(c.name)} ({c.action.value}): {_why(c)}"
-                for c in impossible
-            ],
-            [one_line(c.name) for c in impossible],
+            impossible,
         ),
-        _Section(
+        _change_section(
             "Destructive changes",
             "These can lose data or settings; review them before merging.",
-            [
-                f"- {md_escape(c.kind)} {code_span(c.name)} ({c.action.value}): {_why(c)}"
-                for c in destructive
-            ],
-            [one_line(c.name) for c in destructive],
+            destructive,
         ),
         _Section(
             "Orphans",
