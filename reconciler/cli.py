@@ -19,7 +19,7 @@ from reconciler.connection import LIBRDKAFKA_LOG
 from reconciler.errors import ReconcilerError, SpecError
 from reconciler.local import cluster as local_cluster
 from reconciler.local.distribution import DEFAULT_KAFKA_VERSION, LocalKafkaError
-from reconciler.model import Plan
+from reconciler.model import Action, Plan
 from reconciler.pipeline import apply_and_verify, check_saved_plan, plan_environment
 from reconciler.render.markdown import render_markdown
 from reconciler.render.plan_json import plan_from_json, render_json
@@ -162,10 +162,13 @@ def apply(env_dir: Path, plan_file: Path | None, auto_approve: bool, color: bool
             _fail("cancelled; nothing was applied")
     applied = apply_and_verify(planned, progress=lambda line: click.echo(f"  {line}"))
     for outcome in applied.outcomes:
-        mark = click.style("done", fg="green") if outcome.done else click.style("FAILED", fg="red")
+        change = outcome.change
+        mark = (
+            click.style("done  ", fg="green") if outcome.done else click.style("FAILED", fg="red")
+        )
+        steps = outcome.detail if (change.action is Action.UPDATE or not outcome.done) else ""
         click.echo(
-            f"{mark} {outcome.change.action} {outcome.change.kind} {outcome.change.name}"
-            f"{': ' + outcome.detail if outcome.detail else ''}"
+            f"{mark} {change.action} {change.kind} {change.name}{': ' + steps if steps else ''}"
         )
     if not applied.ok:
         if applied.remaining.changes:
