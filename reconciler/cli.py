@@ -17,13 +17,21 @@ import click
 from reconciler import __version__
 from reconciler.connection import LIBRDKAFKA_LOG
 from reconciler.errors import ReconcilerError, SpecError
+from reconciler.github.cli import github
 from reconciler.local import cluster as local_cluster
 from reconciler.local.distribution import DEFAULT_KAFKA_VERSION, LocalKafkaError
 from reconciler.model import Action, Plan
-from reconciler.pipeline import apply_and_verify, check_saved_plan, plan_environment
+from reconciler.pipeline import (
+    apply_and_verify,
+    check_saved_plan,
+    plan_environment,
+    plan_from_snapshot,
+    snapshot_environment,
+)
 from reconciler.render.markdown import render_markdown
 from reconciler.render.plan_json import plan_from_json, render_json
 from reconciler.render.text import render_text
+from reconciler.snapshot import dump_snapshot
 from reconciler.specs.load import load
 from reconciler.specs.show import render_effective
 
@@ -117,12 +125,26 @@ def _color(option: bool | None) -> bool:
 @click.option(
     "--color/--no-color", default=None, help="Colour the text output [default: on a terminal]."
 )
+@click.option(
+    "--observed",
+    "observed_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Plan against this snapshot (from `reconciler snapshot`) instead of the cluster.",
+)
 def plan(
-    env_dir: Path, output: str, out_file: Path | None, detailed_exitcode: bool, color: bool | None
+    *,
+    env_dir: Path,
+    output: str,
+    out_file: Path | None,
+    detailed_exitcode: bool,
+    color: bool | None,
+    observed_file: Path | None,
 ) -> None:
     """Show what apply would change in ENV_DIR's cluster. Writes nothing to the cluster."""
-    planned = plan_environment(env_dir)
-    result = planned.plan
+    if observed_file is not None:
+        result = plan_from_snapshot(env_dir, observed_file)
+    else:
+        result = plan_environment(env_dir).plan
     click.echo(_render(result, output, _color(color)), nl=output != "json")
     if out_file is not None:
         out_file.write_text(render_json(result, tool_version=__version__), encoding="utf-8")
@@ -176,6 +198,29 @@ def apply(env_dir: Path, plan_file: Path | None, auto_approve: bool, color: bool
             click.echo(render_text(applied.remaining, color=_color(color)))
         _fail("apply did not complete; re-run plan to see what is left, then apply again")
     click.echo(f"Apply complete: {len(applied.outcomes)} changes made; the plan is now empty.")
+
+
+@main.command()
+@click.argument("env_dir", type=ENV_DIR)
+@click.option(
+    "-o",
+    "--output",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the snapshot here.",
+)
+def snapshot(env_dir: Path, out_file: Path) -> None:
+    """Record ENV_DIR's observed cluster state, for `plan --observed` where it is unreachable."""
+    taken = snapshot_environment(env_dir)
+    out_file.write_text(dump_snapshot(taken), encoding="utf-8")
+    click.echo(
+        f"{out_file}: {len(taken.observed.topics)} topics of {taken.environment}, "
+        f"cluster {taken.observed.cluster_id}"
+    )
+
+
+main.add_command(github)
 
 
 @main.group()

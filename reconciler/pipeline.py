@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
@@ -19,6 +20,7 @@ from reconciler.model import Connection, Desired, Observed, Plan
 from reconciler.observe import observe
 from reconciler.plan import build_plan
 from reconciler.render.plan_json import plan_to_dict
+from reconciler.snapshot import Snapshot, age_notice, load_snapshot
 from reconciler.specs.load import load
 
 
@@ -40,6 +42,27 @@ def plan_environment(env_dir: str | Path, environ: Mapping[str, str] | None = No
     admin = admin_client(conn)
     observed = observe(admin, conn, desired.environment, desired.topics)
     return Planned(desired, conn, admin, observed, build_plan(desired, observed))
+
+
+def snapshot_environment(env_dir: str | Path, environ: Mapping[str, str] | None = None) -> Snapshot:
+    """Observe once, as plan does, and keep it with the time it was read."""
+    desired = load(env_dir)
+    conn = resolve(desired.environment, environ)
+    observed = observe(admin_client(conn), conn, desired.environment, desired.topics)
+    return Snapshot(desired.environment.name, datetime.now(UTC), observed)
+
+
+def plan_from_snapshot(env_dir: str | Path, snapshot_file: Path) -> Plan:
+    """Plan offline against a snapshot; its age goes first in the warnings of every output."""
+    desired = load(env_dir)
+    snapshot = load_snapshot(snapshot_file.read_text(encoding="utf-8"))
+    if snapshot.environment != desired.environment.name:
+        raise ReconcilerError(
+            f"{snapshot_file} is a snapshot of {snapshot.environment!r}, "
+            f"not {desired.environment.name!r}"
+        )
+    plan = build_plan(desired, snapshot.observed)
+    return replace(plan, warnings=(age_notice(snapshot), *plan.warnings))
 
 
 class StalePlan(ReconcilerError):

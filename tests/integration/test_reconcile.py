@@ -395,3 +395,23 @@ def test_partial_failure_says_what_was_done_and_rerun_converges(
     assert "delete failed: UNKNOWN_TOPIC_OR_PART" in outcomes[f"{p}gone"].detail
     assert applied.remaining.changes == ()  # what is left is nothing: re-running converges
     assert plan_json(cli, env_dir, code=0)["changes"] == []
+
+
+def test_snapshot_then_plan_offline_says_its_age(
+    specs: Specs, cli: Callable[..., Result], topic_prefix: str, tmp_path: Path
+) -> None:
+    name = f"{topic_prefix}a"
+    assert cli("apply", str(specs(topic_doc(name, 1, 1))), "--auto-approve").exit_code == 0
+    env_dir = specs(topic_doc(name, 2, 1))
+    state = tmp_path / "state.json"
+    taken = cli("snapshot", str(env_dir), "-o", str(state))
+    assert taken.exit_code == 0, taken.output
+    offline = CliRunner().invoke(  # no KAFKA_BOOTSTRAP_SERVERS: the cluster is not needed
+        main, ["plan", str(env_dir), "--observed", str(state), "-o", "json"], env={}
+    )
+    assert offline.exit_code == 0, offline.output
+    plan = json.loads(offline.stdout)
+    assert [c["name"] for c in plan["changes"]] == [name]
+    assert "snapshot" in plan["warnings"][0] and "old" in plan["warnings"][0]
+    text = CliRunner().invoke(main, ["plan", str(env_dir), "--observed", str(state)], env={})
+    assert "snapshot" in text.output

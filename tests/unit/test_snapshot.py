@@ -1,0 +1,104 @@
+"""Snapshots: observed state survives JSON exactly, secrets are never written, age is said."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from reconciler.model import Broker, Observed, ObservedConfig, ObservedTopic
+from reconciler.snapshot import (
+    Snapshot,
+    SnapshotError,
+    age_notice,
+    describe_age,
+    dump_snapshot,
+    load_snapshot,
+)
+
+TAKEN = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
+
+
+def observed() -> Observed:
+    return Observed(
+        cluster_id="kRaFt-Clüster-1",
+        brokers=(Broker(1, "b-1.example", 9094, "euc1-az1"), Broker(2, "b-2.example", 9094, None)),
+        topics={
+            "orders": ObservedTopic(
+                "orders",
+                3,
+                2,
+                {0: (1, 2), 1: (2, 1), 2: (1, 2)},
+                {
+                    "retention.ms": ObservedConfig(
+                        "86400000", "DYNAMIC_TOPIC_CONFIG", inherited="604800000"
+                    ),
+                    "cleanup.policy": ObservedConfig("delete", "DEFAULT_CONFIG"),
+                },
+            ),
+            "empty": ObservedTopic("empty", 1, 1, {0: (1,)}, {}),
+        },
+    )
+
+
+def test_round_trip_is_exact() -> None:
+    snapshot = Snapshot("dev", TAKEN, observed())
+    text = dump_snapshot(snapshot)
+    assert text.isascii()
+    assert json.loads(text)["clusterId"] == "kRaFt-Clüster-1"
+    assert json.loads(text)["takenAt"] == "2025-03-01T10:00:00Z"
+    assert load_snapshot(text) == snapshot
+
+
+def test_an_empty_cluster_round_trips() -> None:
+    snapshot = Snapshot("dev", TAKEN, Observed(None, (), {}))
+    assert load_snapshot(dump_snapshot(snapshot)) == snapshot
+
+
+def test_secret_values_are_never_written() -> None:
+    secret = ObservedConfig("hunter2", "DYNAMIC_TOPIC_CONFIG", sensitive=True, inherited="x")
+    topic = ObservedTopic("t", 1, 1, {0: (1,)}, {"sasl.jaas.config": secret})
+    text = dump_snapshot(Snapshot("dev", TAKEN, Observed("c", (), {"t": topic})))
+    assert "hunter2" not in text
+    config = load_snapshot(text).observed.topics["t"].configs["sasl.jaas.config"]
+    assert (config.value, config.inherited, config.sensitive) == (None, None, True)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.update(kind="plan"), "expected 'reconciler-snapshot'"),
+        (lambda d: d.update(formatVersion=9), "reads version 1"),
+        (lambda d: d.update(takenAt="yesterday"), "ISO 8601"),
+        (lambda d: d.update(takenAt="2025-03-01T10:00:00"), "time zone"),
+        (lambda d: d["topics"]["orders"].update(partitions="3"), "/topics/orders/partitions"),
+        (lambda d: d["topics"]["orders"].update(partitions=True), "/topics/orders/partitions"),
+        (lambda d: d["topics"]["orders"]["replicas"].update(x=[1]), "partition number"),
+        (lambda d: d["brokers"][0].pop("host"), "missing host"),
+    ],
+)
+def test_damaged_snapshots_are_refused_with_the_place(
+    edit: Callable[[dict[str, Any]], object], message: str
+) -> None:
+    document = json.loads(dump_snapshot(Snapshot("dev", TAKEN, observed())))
+    edit(document)
+    with pytest.raises(SnapshotError, match=message):
+        load_snapshot(json.dumps(document))
+
+
+def test_not_json_is_refused() -> None:
+    with pytest.raises(SnapshotError, match="not valid JSON"):
+        load_snapshot("{")
+
+
+def test_the_age_is_said_plainly() -> None:
+    assert describe_age(TAKEN, TAKEN + timedelta(seconds=30)) == "less than a minute old"
+    assert describe_age(TAKEN, TAKEN + timedelta(hours=3, minutes=5)) == "3 hours 5 minutes old"
+    assert describe_age(TAKEN, TAKEN + timedelta(days=2, hours=1, minutes=9)) == "2 days 1 hour old"
+    assert "future" in describe_age(TAKEN, TAKEN - timedelta(minutes=5))
+    notice = age_notice(Snapshot("dev", TAKEN, observed()), TAKEN + timedelta(hours=1))
+    assert "snapshot of the cluster taken 2025-03-01T10:00:00Z, 1 hour old" in notice
+    assert "not against the live cluster" in notice

@@ -1,0 +1,280 @@
+"""The GitHub workflows keep the rules of issue 4, checked offline on every test run.
+
+Structure: minimal permissions per job, timeouts everywhere, cluster jobs on the configurable
+self-hosted runner with OIDC (read-only role for plan and drift, write role only for apply,
+under a GitHub environment, one at a time), forks kept away from the cluster, actions pinned
+to full commit SHAs, no persisted git credentials, no expressions inside scripts. Then the
+GitHub workflow JSON Schema (check-jsonschema) and zizmor, which must both pass.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
+NAMES = ("ci", "plan", "apply", "drift")
+PIN = re.compile(
+    r"^\s*(?:-\s+)?uses:\s*(?P<action>[\w.-]+/[\w./-]+)@(?P<sha>\S+)(?:\s+#\s*(?P<version>\S+))?"
+)
+SHA = re.compile(r"[0-9a-f]{40}")
+VERSION = re.compile(r"v\d+\.\d+\.\d+")
+RUNNER = "vars.RECONCILER_RUNNER"
+FORK_GUARD = "github.event.pull_request.head.repo.full_name == github.repository"
+AWS = "aws-actions/configure-aws-credentials"
+#: Every write scope a job may hold, and why; anything else is read or absent.
+WRITES = {
+    ("plan", "plan"): {"id-token", "pull-requests"},
+    ("apply", "apply"): {"id-token", "pull-requests"},
+    ("drift", "drift"): {"id-token", "issues"},
+}
+
+
+def load(name: str) -> dict[str, Any]:
+    data: dict[Any, Any] = yaml.safe_load((WORKFLOWS / f"{name}.yml").read_text())
+    # YAML 1.1 reads the key `on` as the boolean true
+    return {("on" if key is True else str(key)): value for key, value in data.items()}
+
+
+def jobs() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for name in NAMES:
+        for job_id, job in load(name)["jobs"].items():
+            yield name, job_id, job
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    result: list[dict[str, Any]] = job.get("steps", [])
+    return result
+
+
+def uses(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [s for s in steps(job) if str(s.get("uses", "")).startswith(action + "@")]
+
+
+def cluster_job(job: dict[str, Any]) -> bool:
+    return bool(uses(job, AWS))
+
+
+def test_the_four_workflows_exist_and_nothing_else() -> None:
+    assert sorted(p.stem for p in WORKFLOWS.glob("*.y*ml")) == sorted(NAMES)
+
+
+def test_triggers() -> None:
+    assert set(load("ci")["on"]) == {"push", "pull_request"}
+    plan = load("plan")["on"]
+    assert list(plan) == ["pull_request"]  # never pull_request_target: forks get no secrets
+    assert plan["pull_request"]["paths"] == ["specs/**"]
+    apply = load("apply")["on"]
+    assert list(apply) == ["push"]
+    assert apply["push"] == {"branches": ["main"], "paths": ["specs/**"]}
+    drift = load("drift")["on"]
+    assert set(drift) == {"schedule", "workflow_dispatch"}
+    assert drift["schedule"][0]["cron"]
+
+
+def test_no_default_permissions_and_minimal_ones_per_job() -> None:
+    for name in NAMES:
+        assert load(name)["permissions"] == {}, name
+    for name, job_id, job in jobs():
+        permissions = job["permissions"]
+        assert isinstance(permissions, dict), (name, job_id)
+        assert permissions.get("contents") == "read", (name, job_id)
+        writes = {scope for scope, level in permissions.items() if level == "write"}
+        assert writes == WRITES.get((name, job_id), set()), (name, job_id)
+        assert set(permissions.values()) <= {"read", "write"}, (name, job_id)
+
+
+def test_every_job_has_a_timeout() -> None:
+    for name, job_id, job in jobs():
+        timeout = job.get("timeout-minutes")
+        assert isinstance(timeout, int), (name, job_id)
+        assert 0 < timeout <= 60, (name, job_id)
+
+
+def test_cluster_jobs_run_on_the_configured_self_hosted_runner_and_others_on_hosted() -> None:
+    cluster = set()
+    for name, job_id, job in jobs():
+        runs_on = str(job["runs-on"])
+        if cluster_job(job):
+            cluster.add((name, job_id))
+            assert RUNNER in runs_on, (name, job_id)
+            assert "'self-hosted'" in runs_on, (name, job_id)
+            assert runs_on.startswith("${{ fromJSON("), (name, job_id)
+        else:
+            assert runs_on == "ubuntu-latest", (name, job_id)
+            assert "id-token" not in job["permissions"], (name, job_id)
+    assert cluster == {("plan", "plan"), ("apply", "apply"), ("drift", "drift")}
+
+
+def test_oidc_roles_read_only_for_plan_and_drift_write_only_for_apply() -> None:
+    for name, job_id, job in jobs():
+        for step in uses(job, AWS):
+            role = step["with"]["role-to-assume"]
+            expected = (
+                "RECONCILER_APPLY_ROLE_ARN" if name == "apply" else "RECONCILER_PLAN_ROLE_ARN"
+            )
+            assert role == f"${{{{ vars.{expected} }}}}", (name, job_id)
+            assert set(step["with"]) >= {"aws-region", "role-session-name"}
+            assert not {"aws-access-key-id", "aws-secret-access-key"} & set(step["with"])
+            assert job["permissions"]["id-token"] == "write"
+
+
+def test_apply_runs_under_an_environment_one_at_a_time_never_cancelled() -> None:
+    job = load("apply")["jobs"]["apply"]
+    assert job["environment"] == "${{ matrix.environment }}"
+    assert job["concurrency"]["cancel-in-progress"] is False
+    assert "${{ matrix.environment }}" in job["concurrency"]["group"]
+    assert job["strategy"]["fail-fast"] is False
+    assert "concurrency" not in load("apply")  # a workflow-level group would cancel queued ones
+    names = [s.get("name", "") for s in steps(job)]
+    check = names.index("Compare with the plan reviewed on the pull request")
+    assert check < names.index("Apply")
+    apply_step = steps(job)[names.index("Apply")]
+    assert "--plan out/plan.json" in apply_step["run"]  # apply refuses a changed state itself
+
+
+def test_no_other_job_deploys_to_an_environment() -> None:
+    deploying = {(n, j) for n, j, job in jobs() if "environment" in job}
+    assert deploying == {("apply", "apply")}
+
+
+def test_forks_never_reach_the_cluster() -> None:
+    plan_jobs = load("plan")["jobs"]
+    assert FORK_GUARD in plan_jobs["plan"]["if"]
+    fork = plan_jobs["plan-fork"]
+    assert FORK_GUARD.replace("==", "!=") in fork["if"]
+    assert not cluster_job(fork)
+    assert fork["runs-on"] == "ubuntu-latest"
+    assert "--observed out/snapshot.json" in " ".join(s.get("run", "") for s in steps(fork))
+
+
+def test_plan_fails_on_errors_not_changes_and_drift_fails_on_drift() -> None:
+    plan = load("plan")["jobs"]["plan"]
+    run = {s.get("id"): s.get("run", "") for s in steps(plan)}
+    assert "--detailed-exitcode" in run["plan"]
+    assert "set +e" in run["plan"]
+    fail = steps(plan)[-1]
+    assert '"$EXIT_CODE" = 1' in fail["run"]
+    drift = load("drift")["jobs"]["drift"]
+    assert "--detailed-exitcode" in {s.get("id"): s.get("run", "") for s in steps(drift)}["plan"]
+    assert "2) " in steps(drift)[-1]["run"]
+
+
+def test_every_checkout_drops_its_credentials() -> None:
+    for name, job_id, job in jobs():
+        for step in uses(job, "actions/checkout"):
+            assert step["with"]["persist-credentials"] is False, (name, job_id)
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version() -> None:
+    pins: dict[str, set[str]] = {}
+    for name in NAMES:
+        for line in (WORKFLOWS / f"{name}.yml").read_text().splitlines():
+            if "uses:" not in line:
+                continue
+            match = PIN.match(line)
+            assert match, f"{name}: {line.strip()}"
+            assert SHA.fullmatch(match["sha"]), f"{name}: not a 40-hex commit: {line.strip()}"
+            assert match["version"], f"{name}: say the version in a comment: {line.strip()}"
+            assert VERSION.fullmatch(match["version"]), f"{name}: {line.strip()}"
+            pins.setdefault(match["action"].split("/", 2)[1], set()).add(match["sha"])
+    assert {k: len(v) for k, v in pins.items() if len(v) > 1} == {}  # one version everywhere
+
+
+def test_scripts_take_values_from_env_never_from_expressions() -> None:
+    for name, job_id, job in jobs():
+        for step in steps(job):
+            assert "${{" not in step.get("run", ""), (name, job_id, step.get("name"))
+
+
+def test_no_secrets_are_used() -> None:
+    for name in NAMES:
+        assert "secrets." not in (WORKFLOWS / f"{name}.yml").read_text(), name
+
+
+def test_the_workflows_match_githubs_schema() -> None:
+    result = subprocess.run(
+        [
+            _tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *sorted(str(p) for p in WORKFLOWS.glob("*.yml")),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_schema_check_catches_a_broken_workflow(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz: []\n")
+    result = subprocess.run(
+        [_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(broken)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+
+
+def _zizmor(target: Path) -> list[dict[str, Any]]:
+    result = subprocess.run(
+        [
+            _tool("zizmor"),
+            "--offline",
+            "--format",
+            "json",
+            "--min-severity",
+            "medium",
+            "--no-progress",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # 0: no findings; 10 + the highest severity: findings. Anything else failed to audit.
+    assert result.returncode == 0 or 10 <= result.returncode <= 14, result.stderr
+    findings: list[dict[str, Any]] = json.loads(result.stdout)
+    return findings
+
+
+def test_zizmor_finds_nothing_at_medium_or_above() -> None:
+    findings = _zizmor(WORKFLOWS)
+    assert [f["ident"] for f in findings] == []
+
+
+def test_zizmor_does_flag_what_these_workflows_avoid(tmp_path: Path) -> None:
+    (tmp_path / "bad.yml").write_text(
+        "on: pull_request\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+        "      - run: echo ${{ github.event.pull_request.title }}\n"
+    )
+    idents = {f["ident"] for f in _zizmor(tmp_path / "bad.yml")}
+    assert {"artipacked", "template-injection"} <= idents
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    assert path, f"{name} is a dev dependency (pip install -e '.[dev]')"
+    return path
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_workflow_says_what_it_does(name: str) -> None:
+    text = (WORKFLOWS / f"{name}.yml").read_text()
+    assert text.startswith("# "), name
+    assert load(name)["name"] == name
