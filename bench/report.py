@@ -1,0 +1,370 @@
+"""Statistics of repeated measurements and the markdown report. Pure.
+
+Each measurement is repeated; the report shows its median and its spread (min-max), the
+ratio to its baseline (the floor of bare admin calls, or the bare CreateTopics), and the
+targets of issue 5 beside them. Targets are read from the table, never asserted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+TARGET_SIZE = 10_000
+"""The size at which issue 5's plan, memory and render targets apply."""
+PLAN_FLOOR_RATIO = 1.5
+GROWTH_SLACK = 1.2
+"""plan(10k) <= 12x plan(1k): 1.2 times the growth in topics."""
+APPLY_RATIO = 2.0
+PLAN_RSS_BYTES = 400_000_000
+RENDER_SECONDS = 1.0
+
+MET, MISSED = "met", "**MISSED**"
+
+
+@dataclass(frozen=True)
+class Stat:
+    """Samples of one measurement (seconds, or bytes for memory)."""
+
+    samples: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if not self.samples:
+            raise ValueError("a measurement needs at least one sample")
+
+    @classmethod
+    def of(cls, samples: Sequence[float]) -> Stat:
+        return cls(tuple(samples))
+
+    @property
+    def median(self) -> float:
+        return float(statistics.median(self.samples))
+
+    @property
+    def minimum(self) -> float:
+        return min(self.samples)
+
+    @property
+    def maximum(self) -> float:
+        return max(self.samples)
+
+
+@dataclass(frozen=True)
+class SizeResult:
+    """Everything measured at one number of topics N."""
+
+    size: int
+    floor: Stat
+    plan_cli: Stat
+    plan_inproc: Stat
+    plan_one_cli: Stat
+    plan_one_inproc: Stat
+    plan_rss: Stat
+    render_markdown: Stat
+    render_json: Stat
+    apply_cli: Stat | None = None
+    bare_create: Stat | None = None
+    apply_topics: int = 0
+    floor_chunked: Stat | None = None
+    """The floor with DescribeConfigs sent ``floor_chunk`` topics at a time (information)."""
+    floor_chunk: int = 0
+
+
+@dataclass(frozen=True)
+class Row:
+    size: str
+    measurement: str
+    median: str
+    spread: str
+    ratio: str = ""
+    target: str = ""
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class Report:
+    machine: Mapping[str, str]
+    setup: Mapping[str, str]
+    results: Sequence[SizeResult]
+    startup: Stat | None = None
+    notes: Sequence[str] = field(default_factory=tuple)
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _time_unit(seconds: float) -> tuple[float, str, int]:
+    """(scale, suffix, decimals) that show ``seconds`` with about three digits."""
+    if seconds >= 100:
+        return 1.0, "s", 0
+    if seconds >= 10:
+        return 1.0, "s", 1
+    if seconds >= 1:
+        return 1.0, "s", 2
+    ms = seconds * 1000
+    if ms >= 100:
+        return 1000.0, "ms", 0
+    if ms >= 10:
+        return 1000.0, "ms", 1
+    return 1000.0, "ms", 2
+
+
+def format_seconds(seconds: float) -> str:
+    scale, suffix, decimals = _time_unit(seconds)
+    return f"{seconds * scale:.{decimals}f} {suffix}"
+
+
+def format_time_spread(stat: Stat) -> str:
+    """``min-max`` in the median's unit, e.g. ``1.21-1.35 s``."""
+    scale, suffix, decimals = _time_unit(stat.median)
+    return f"{stat.minimum * scale:.{decimals}f}-{stat.maximum * scale:.{decimals}f} {suffix}"
+
+
+def format_megabytes(value: float) -> str:
+    return f"{value / 1e6:.0f} MB"
+
+
+def format_bytes_spread(stat: Stat) -> str:
+    return f"{stat.minimum / 1e6:.0f}-{stat.maximum / 1e6:.0f} MB"
+
+
+def format_count(value: int) -> str:
+    return f"{value:,}"
+
+
+def format_ratio(value: float) -> str:
+    return f"{value:.2f}x"
+
+
+def _verdict(ok: bool) -> str:
+    return MET if ok else MISSED
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def _time_row(
+    size: str, measurement: str, stat: Stat, *, ratio: str = "", target: str = "", status: str = ""
+) -> Row:
+    return Row(
+        size,
+        measurement,
+        format_seconds(stat.median),
+        format_time_spread(stat),
+        ratio,
+        target,
+        status,
+    )
+
+
+def size_rows(result: SizeResult) -> list[Row]:
+    """The rows of one N: floor, plans, memory, render, apply."""
+    n = format_count(result.size)
+    at_target = result.size >= TARGET_SIZE
+    floor = result.floor.median
+    target_n = format_count(TARGET_SIZE)
+
+    def vs_floor(stat: Stat) -> str:
+        return f"{format_ratio(stat.median / floor)} floor" if floor > 0 else ""
+
+    plan_target = f"<= {PLAN_FLOOR_RATIO:g}x floor at {target_n}"
+    plan_ratio = result.plan_cli.median / floor if floor > 0 else float("inf")
+    rows = [
+        _time_row(
+            n, "floor: bare admin calls (metadata, cluster, configs)", result.floor, ratio="1.00x"
+        ),
+        _time_row(
+            n,
+            "plan, no change (CLI process)",
+            result.plan_cli,
+            ratio=vs_floor(result.plan_cli),
+            target=plan_target,
+            status=_verdict(plan_ratio <= PLAN_FLOOR_RATIO) if at_target else "",
+        ),
+        _time_row(
+            n,
+            "plan, no change (in-process plan_environment)",
+            result.plan_inproc,
+            ratio=vs_floor(result.plan_inproc),
+        ),
+        _time_row(
+            n,
+            "plan, one change (CLI process)",
+            result.plan_one_cli,
+            ratio=vs_floor(result.plan_one_cli),
+        ),
+        _time_row(
+            n,
+            "plan, one change (in-process plan_environment)",
+            result.plan_one_inproc,
+            ratio=vs_floor(result.plan_one_inproc),
+        ),
+        Row(
+            n,
+            "plan peak RSS (CLI process, no change)",
+            format_megabytes(result.plan_rss.median),
+            format_bytes_spread(result.plan_rss),
+            "",
+            f"< {format_megabytes(PLAN_RSS_BYTES)} at {target_n}",
+            _verdict(result.plan_rss.median < PLAN_RSS_BYTES) if at_target else "",
+        ),
+    ]
+    if result.floor_chunked is not None:
+        rows.insert(
+            1,
+            _time_row(
+                n,
+                f"floor variant: DescribeConfigs {format_count(result.floor_chunk)} topics "
+                "per request",
+                result.floor_chunked,
+                ratio=vs_floor(result.floor_chunked),
+            ),
+        )
+    for label, stat in (("markdown", result.render_markdown), ("JSON", result.render_json)):
+        rows.append(
+            _time_row(
+                n,
+                f"render {label}, all {n} topics changing",
+                stat,
+                target=f"< {RENDER_SECONDS:g} s at {target_n}",
+                status=_verdict(stat.median < RENDER_SECONDS) if at_target else "",
+            )
+        )
+    if result.apply_cli is not None and result.bare_create is not None:
+        created = format_count(result.apply_topics)
+        bare = result.bare_create.median
+        ratio = result.apply_cli.median / bare if bare > 0 else float("inf")
+        rows.append(
+            _time_row(n, f"bare CreateTopics, {created} topics (one batch)", result.bare_create)
+        )
+        rows.append(
+            _time_row(
+                n,
+                f"apply --auto-approve, {created} new topics (CLI process)",
+                result.apply_cli,
+                ratio=f"{format_ratio(ratio)} bare create",
+                target=f"<= {APPLY_RATIO:g}x bare create",
+                status=_verdict(ratio <= APPLY_RATIO),
+            )
+        )
+    return rows
+
+
+def growth_rows(results: Sequence[SizeResult]) -> list[Row]:
+    """plan(N2)/plan(N1) for consecutive sizes; linear means about N2/N1."""
+    rows = []
+    ordered = sorted(results, key=lambda r: r.size)
+    for small, large in itertools.pairwise(ordered):
+        if small.size <= 0:
+            continue
+        factor = large.size / small.size
+        limit = GROWTH_SLACK * factor
+        label = f"{format_count(small.size)} to {format_count(large.size)}"
+        for how, a, b in (
+            ("CLI process", small.plan_cli, large.plan_cli),
+            ("in-process", small.plan_inproc, large.plan_inproc),
+        ):
+            growth = b.median / a.median if a.median > 0 else float("inf")
+            is_target = how == "CLI process"
+            rows.append(
+                Row(
+                    label,
+                    f"plan growth, no change ({how}; topics x{factor:g})",
+                    format_ratio(growth),
+                    "",
+                    "",
+                    f"<= {limit:g}x" if is_target else "",
+                    _verdict(growth <= limit) if is_target else "",
+                )
+            )
+    return rows
+
+
+def all_rows(report: Report) -> list[Row]:
+    rows: list[Row] = []
+    if report.startup is not None:
+        rows.append(_time_row("any", "CLI start-up alone (`reconciler --version`)", report.startup))
+    for result in sorted(report.results, key=lambda r: r.size):
+        rows.extend(size_rows(result))
+    rows.extend(growth_rows(report.results))
+    return rows
+
+
+# --------------------------------------------------------------------------- markdown
+
+_HEADER = ("N", "measurement", "median", "min-max", "ratio", "target", "target met")
+_RIGHT = {2, 3, 4}
+
+
+def markdown_table(rows: Sequence[Row]) -> str:
+    """A markdown table, padded so it also reads well in a terminal."""
+    cells = [list(_HEADER)] + [
+        [r.size, r.measurement, r.median, r.spread, r.ratio, r.target, r.status] for r in rows
+    ]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(_HEADER))]
+
+    def line(values: Sequence[str]) -> str:
+        padded = [
+            v.rjust(widths[i]) if i in _RIGHT else v.ljust(widths[i]) for i, v in enumerate(values)
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = ["-" * (w - 1) + ":" if i in _RIGHT else "-" * w for i, w in enumerate(widths)]
+    return "\n".join([line(cells[0]), line(rule), *(line(c) for c in cells[1:])])
+
+
+def _bullets(values: Mapping[str, str]) -> list[str]:
+    return [f"- {key}: {value}" for key, value in values.items()]
+
+
+def render_report(report: Report) -> str:
+    """The whole report: machine, setup, table, missed targets, notes."""
+    rows = all_rows(report)
+    missed = [r for r in rows if r.status == MISSED]
+    lines = ["## Benchmark results", "", "Machine:", "", *_bullets(report.machine), ""]
+    lines += ["Setup:", "", *_bullets(report.setup), ""]
+    lines += [markdown_table(rows), ""]
+    if missed:
+        lines.append(f"Targets missed: {len(missed)}")
+        lines.extend(f"- N={r.size}: {r.measurement}: {r.target}" for r in missed)
+    else:
+        lines.append("Targets missed: none")
+    if report.notes:
+        lines += ["", "Notes:", "", *(f"- {note}" for note in report.notes)]
+    return "\n".join(lines) + "\n"
+
+
+def report_to_dict(report: Report) -> dict[str, Any]:
+    """Raw samples for ``--json``: seconds, and bytes for memory."""
+
+    def stat(value: Stat | None) -> list[float] | None:
+        return None if value is None else list(value.samples)
+
+    return {
+        "machine": dict(report.machine),
+        "setup": dict(report.setup),
+        "startup_seconds": stat(report.startup),
+        "results": [
+            {
+                "size": r.size,
+                "floor_seconds": stat(r.floor),
+                "floor_chunked_seconds": stat(r.floor_chunked),
+                "floor_chunk": r.floor_chunk,
+                "plan_cli_seconds": stat(r.plan_cli),
+                "plan_inprocess_seconds": stat(r.plan_inproc),
+                "plan_one_change_cli_seconds": stat(r.plan_one_cli),
+                "plan_one_change_inprocess_seconds": stat(r.plan_one_inproc),
+                "plan_peak_rss_bytes": stat(r.plan_rss),
+                "render_markdown_seconds": stat(r.render_markdown),
+                "render_json_seconds": stat(r.render_json),
+                "apply_topics": r.apply_topics,
+                "apply_cli_seconds": stat(r.apply_cli),
+                "bare_create_seconds": stat(r.bare_create),
+            }
+            for r in sorted(report.results, key=lambda r: r.size)
+        ],
+        "notes": list(report.notes),
+    }
