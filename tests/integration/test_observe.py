@@ -12,7 +12,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from jsonschema import Draft202012Validator
 
 from reconciler.connection import admin_client
-from reconciler.model import Connection, Environment
+from reconciler.model import Connection, Environment, TopicSpec
 from reconciler.observe import observe
 from reconciler.render.plan_json import plan_to_dict
 from tests.integration.conftest import WaitUntil
@@ -55,7 +55,7 @@ def test_admin_calls_do_not_grow_with_the_number_of_topics(
         )
         env = Environment("t", "t", conn, managed_topics=(f"{prefix}*",))
         counting = CountingAdmin(admin_client(conn))
-        observed = observe(counting, conn, env, [])  # type: ignore[arg-type]
+        observed = observe(counting, conn, env, {})  # type: ignore[arg-type]
         mine = {n: t for n, t in observed.topics.items() if n.startswith(prefix)}
         assert len(mine) == size
         assert all(t.configs["retention.ms"].value == "3600000" for t in mine.values())
@@ -72,14 +72,16 @@ def test_observe_reads_placement_racks_and_sources(
     create(admin, wait_until, [NewTopic(name, 3, 3, config={"cleanup.policy": "delete,compact"})])
     conn = Connection(bootstrap_servers)
     env = Environment("t", "t", conn)
-    observed = observe(admin_client(conn), conn, env, [name])
+    declared = {name: TopicSpec(name, 3, 3, {"segment.bytes": "1073741824"})}
+    observed = observe(admin_client(conn), conn, env, declared)
     topic = observed.topics[name]
     assert (topic.partitions, topic.replication_factor) == (3, 3)
     assert all(sorted(r) == [1, 2, 3] for r in topic.replicas.values())
     assert len({b.rack for b in observed.brokers}) == 3
     policy = topic.configs["cleanup.policy"]
     assert (policy.value, policy.source) == ("compact,delete", "DYNAMIC_TOPIC_CONFIG")
-    assert topic.configs["segment.bytes"].source == "DEFAULT_CONFIG"
+    assert topic.configs["segment.bytes"].source == "DEFAULT_CONFIG"  # declared, so read
+    assert "retention.ms" not in topic.configs  # inherited and undeclared: never drift
 
 
 def test_real_plan_json_matches_the_published_schema(

@@ -34,9 +34,19 @@ def test_entries_become_canonical_with_sources_and_masked_secrets() -> None:
         "min.cleanable.dirty.ratio": Entry("min.cleanable.dirty.ratio", "0.5", 4),
         "secret.thing": Entry("secret.thing", "hunter2", 1, is_sensitive=True),
     }
-    configs = topic_configs(entries, {"log.cleanup.policy": "delete"})
+    declared = ("retention.ms", "min.cleanable.dirty.ratio")
+    configs = topic_configs(entries, {"log.cleanup.policy": "delete"}, declared)
     assert configs["cleanup.policy"].value == "compact,delete"
     assert configs["cleanup.policy"].is_override and configs["cleanup.policy"].inherited == "delete"
     assert configs["retention.ms"].source == "DEFAULT_CONFIG"
     assert configs["min.cleanable.dirty.ratio"].source == "STATIC_BROKER_CONFIG"
     assert configs["secret.thing"].value is None and configs["secret.thing"].sensitive
+
+
+def test_only_overrides_and_declared_keys_are_kept() -> None:
+    entries = {
+        "retention.ms": Entry("retention.ms", "604800000", 5),
+        "segment.ms": Entry("segment.ms", "3600000", 1),
+    }
+    assert set(topic_configs(entries, {}, ())) == {"segment.ms"}
+    assert set(topic_configs(entries, {}, ("retention.ms",))) == {"segment.ms", "retention.ms"}
