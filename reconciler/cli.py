@@ -166,7 +166,24 @@ def plan(
 @click.option(
     "--color/--no-color", default=None, help="Colour the text output [default: on a terminal]."
 )
-def apply(env_dir: Path, plan_file: Path | None, auto_approve: bool, color: bool | None) -> None:
+@click.option(
+    "--wait-timeout",
+    default=3600.0,
+    show_default=True,
+    help="Seconds to wait for each MSK operation (they take 15-45 minutes on real MSK).",
+)
+@click.option(
+    "--poll-seconds", default=10.0, show_default=True, help="How often to check MSK operations."
+)
+def apply(
+    *,
+    env_dir: Path,
+    plan_file: Path | None,
+    auto_approve: bool,
+    color: bool | None,
+    wait_timeout: float,
+    poll_seconds: float,
+) -> None:
     """Make ENV_DIR's cluster match its specs, then verify that the plan is empty."""
     planned = plan_environment(env_dir)
     current = planned.plan
@@ -182,16 +199,22 @@ def apply(env_dir: Path, plan_file: Path | None, auto_approve: bool, color: bool
             _fail("refusing to apply without confirmation: pass --auto-approve in automation")
         if not click.confirm("Apply these changes?", default=False):
             _fail("cancelled; nothing was applied")
-    applied = apply_and_verify(planned, progress=lambda line: click.echo(f"  {line}"))
+    applied = apply_and_verify(
+        planned,
+        progress=lambda line: click.echo(f"  {line}"),
+        msk_wait_seconds=wait_timeout,
+        msk_poll_seconds=poll_seconds,
+    )
     for outcome in applied.outcomes:
         change = outcome.change
         mark = (
             click.style("done  ", fg="green") if outcome.done else click.style("FAILED", fg="red")
         )
         steps = outcome.detail if (change.action is Action.UPDATE or not outcome.done) else ""
-        click.echo(
-            f"{mark} {change.action} {change.kind} {change.name}{': ' + steps if steps else ''}"
+        what = f"{change.kind} {change.name}" + (
+            f" ({change.operation})" if change.operation else ""
         )
+        click.echo(f"{mark} {change.action} {what}{': ' + steps if steps else ''}")
     if not applied.ok:
         if applied.remaining.changes:
             click.echo("\nStill different after apply:")

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.model import Environment, Observed, TopicSpec
+from reconciler.msk.spec import MskClusterSpec, flatten
 from reconciler.ownership import is_managed
 
 
@@ -17,10 +18,13 @@ def digest(value: Any) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def specs_digest(environment: Environment, topics: Mapping[str, TopicSpec]) -> str:
+def specs_digest(
+    environment: Environment, topics: Mapping[str, TopicSpec], cluster: MskClusterSpec | None = None
+) -> str:
     """Everything in the specs that can change a plan, and nothing else (no secrets)."""
     return digest(
         {
+            "cluster": None if cluster is None else flatten(cluster),
             "environment": environment.name,
             "manage": list(environment.managed_topics),
             "ignore": list(environment.ignored_topics),
@@ -38,7 +42,10 @@ def specs_digest(environment: Environment, topics: Mapping[str, TopicSpec]) -> s
 
 
 def observed_digest(
-    environment: Environment, observed: Observed, declared: Mapping[str, TopicSpec]
+    environment: Environment,
+    observed: Observed,
+    declared: Mapping[str, TopicSpec],
+    cluster: Mapping[str, Any] | None = None,
 ) -> str:
     """The part of the live state a plan depends on: managed topics and their relevant configs.
 
@@ -60,4 +67,4 @@ def observed_digest(
                 if entry.is_override or key in keys
             },
         }
-    return digest(state)
+    return digest(state if cluster is None else {"topics": state, "msk": cluster})

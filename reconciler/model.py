@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from reconciler.msk.spec import MskClusterSpec
 
 #: Kafka's names for where a config value comes from (DescribeConfigs `source`).
 TOPIC_OVERRIDE = "DYNAMIC_TOPIC_CONFIG"
@@ -104,6 +107,7 @@ class Desired:
     topics: Mapping[str, TopicSpec]
     files: tuple[str, ...] = ()
     digest: str = ""
+    cluster: MskClusterSpec | None = None
 
 
 @dataclass(frozen=True)

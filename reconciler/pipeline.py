@@ -14,10 +14,13 @@ from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
 
-from reconciler.apply import Outcome, Progress, execute
+from reconciler.apply import Outcome, Progress, execute, preflight
 from reconciler.connection import admin_client, resolve
+from reconciler.diff import TOPIC
 from reconciler.errors import ReconcilerError
 from reconciler.model import Connection, Desired, Observed, Plan
+from reconciler.msk.apply import apply_cluster
+from reconciler.msk.session import MskSide, observe_msk, plan_msk
 from reconciler.observe import observe
 from reconciler.plan import build_plan
 from reconciler.render.plan_json import plan_to_dict
@@ -27,28 +30,57 @@ from reconciler.specs.load import load
 
 @dataclass(frozen=True)
 class Planned:
-    """A plan together with what it was made from, ready to render or apply."""
+    """A plan together with what it was made from, ready to render or apply.
+
+    `observed` (and `admin`) are None when there are no brokers to read yet: an MSK cluster
+    that the plan creates.
+    """
 
     desired: Desired
     connection: Connection
-    admin: AdminClient
-    observed: Observed
+    admin: AdminClient | None
+    observed: Observed | None
     plan: Plan
+    msk: MskSide | None = None
+
+
+def _connect(
+    desired: Desired, environ: Mapping[str, str] | None
+) -> tuple[Connection, MskSide | None]:
+    """The Kafka connection, with the brokers MSK reports when the specs name none."""
+    msk = observe_msk(desired)
+    conn = resolve(desired.environment, environ)
+    if conn.bootstrap_servers or msk is None:
+        return conn, msk
+    found = msk.bootstrap(conn.security_protocol, conn.sasl_mechanism)
+    if found is None and msk.exists:
+        raise ReconcilerError(
+            f"MSK reports no bootstrap brokers for securityProtocol {conn.security_protocol} "
+            "(is that listener enabled on the cluster, and is it ACTIVE?). Set "
+            "spec.kafka.bootstrapServers or the matching securityProtocol"
+        )
+    return replace(conn, bootstrap_servers=found or ""), msk
 
 
 def plan_environment(env_dir: str | Path, environ: Mapping[str, str] | None = None) -> Planned:
-    """Validate everything offline first, then observe once and plan."""
+    """Validate everything offline first, then observe MSK and Kafka once each, and plan."""
     desired = load(env_dir)
-    conn = resolve(desired.environment, environ)
-    admin = admin_client(conn)
-    observed = observe(admin, conn, desired.environment, desired.topics)
-    return Planned(desired, conn, admin, observed, build_plan(desired, observed))
+    conn, msk = _connect(desired, environ)
+    admin, observed = None, None
+    if conn.bootstrap_servers:
+        admin = admin_client(conn)
+        observed = observe(admin, conn, desired.environment, desired.topics)
+    cluster_changes, warnings = plan_msk(desired, msk, observed) if msk else ([], [])
+    plan = build_plan(desired, observed, cluster_changes, msk.state() if msk else None, warnings)
+    return Planned(desired, conn, admin, observed, plan, msk)
 
 
 def snapshot_environment(env_dir: str | Path, environ: Mapping[str, str] | None = None) -> Snapshot:
     """Observe once, as plan does, and keep it with the time it was read."""
     desired = load(env_dir)
-    conn = resolve(desired.environment, environ)
+    conn, _ = _connect(desired, environ)
+    if not conn.bootstrap_servers:
+        raise ReconcilerError("the MSK cluster does not exist yet: there is nothing to snapshot")
     observed = observe(admin_client(conn), conn, desired.environment, desired.topics)
     return Snapshot(desired.environment.name, datetime.now(UTC), observed)
 
@@ -123,7 +155,7 @@ class _Verifier:
         )
         self.names = names
         self.clients = []
-        for broker in planned.observed.brokers:
+        for broker in planned.observed.brokers if planned.observed else ():
             conn = replace(planned.connection, bootstrap_servers=f"{broker.host}:{broker.port}")
             self.clients.append((admin_client(conn), conn))
 
@@ -138,14 +170,7 @@ class _Verifier:
         return list(pool.map(one, self.clients))
 
 
-def apply_and_verify(planned: Planned, progress: Progress, settle_seconds: float = 30.0) -> Applied:
-    """Apply, then read the changed topics back until every broker reports the empty plan.
-
-    Brokers learn new metadata moments after the controller commits it; verifying through
-    each of them means the next `plan`, whichever broker it asks, sees the applied state.
-    """
-    outcomes = execute(planned.admin, planned.plan, planned.connection.timeout_seconds, progress)
-    failed = {o.change.name for o in outcomes if not o.done}
+def _verify_topics(planned: Planned, failed: set[str], settle_seconds: float) -> Plan:
     verifier = _Verifier(planned)
     deadline = time.monotonic() + settle_seconds
     with ThreadPoolExecutor(max_workers=max(1, len(verifier.clients))) as pool:
@@ -154,5 +179,56 @@ def apply_and_verify(planned: Planned, progress: Progress, settle_seconds: float
             remaining = max(plans, key=lambda p: len(p.changes))
             settled = all({c.name for c in p.changes} <= failed for p in plans)  # failures stay
             if settled or time.monotonic() > deadline:
-                return Applied(outcomes, remaining)
+                return remaining
             time.sleep(0.2)
+
+
+def apply_and_verify(
+    planned: Planned,
+    progress: Progress,
+    settle_seconds: float = 30.0,
+    *,
+    msk_wait_seconds: float = 3600.0,
+    msk_poll_seconds: float = 10.0,
+) -> Applied:
+    """Apply the cluster's MSK operations, then the topic changes, then verify both.
+
+    The brokers validate every topic write before the first write of any kind; MSK
+    operations run first (topics may depend on them) and each is waited for. Topic changes
+    are then read back until every broker reports the empty plan: brokers learn new
+    metadata moments after the controller commits it, and verifying through each of them
+    means the next `plan`, whichever broker it asks, sees the applied state.
+    """
+    plan = planned.plan
+    cluster_changes = [c for c in plan.changes if c.kind != TOPIC]
+    topics = replace(plan, changes=tuple(c for c in plan.changes if c.kind == TOPIC))
+    timeout = planned.connection.timeout_seconds
+    if plan.errors:
+        raise ReconcilerError("the plan has impossible changes; nothing was applied")
+    if topics.changes and planned.admin is not None:
+        preflight(planned.admin, topics, timeout)
+    outcomes: list[Outcome] = []
+    if cluster_changes and planned.msk is not None:
+        msk = planned.msk
+        outcomes = apply_cluster(
+            msk.kafka,
+            msk.logs,
+            cluster_changes,
+            progress,
+            wait_timeout=msk_wait_seconds,
+            poll_seconds=msk_poll_seconds,
+        )
+        if not all(o.done for o in outcomes):
+            skipped = "not attempted: the MSK changes before it did not complete"
+            outcomes += [Outcome(c, False, skipped) for c in topics.changes]
+            return Applied(outcomes, plan)
+    remaining = replace(topics, changes=())
+    if topics.changes and planned.admin is not None:
+        outcomes += execute(planned.admin, topics, timeout, progress)
+        failed = {o.change.name for o in outcomes if not o.done}
+        remaining = _verify_topics(planned, failed, settle_seconds)
+    if cluster_changes:
+        after = observe_msk(planned.desired)
+        left, _ = plan_msk(planned.desired, after, planned.observed) if after else ([], [])
+        remaining = replace(remaining, changes=(*left, *remaining.changes))
+    return Applied(outcomes, remaining)

@@ -225,6 +225,8 @@ def diff_text(action: Action, diff: FieldDiff) -> str:
 def change_header(change: Change) -> str:
     """`~ Topic payments (destructive)`; a blocked change also names the refused action."""
     head = f"{symbol(change)} {one_line(change.kind)} {one_line(change.name)}"
+    if change.operation:
+        head = f"{head} [{one_line(change.operation)}]"
     if change.blocked:
         return f"{head} ({change.action.value}, impossible)"
     if change.risk in (Risk.DISRUPTIVE, Risk.DESTRUCTIVE):

@@ -17,6 +17,7 @@ from typing import Any
 from reconciler.digests import specs_digest
 from reconciler.errors import SpecError, SpecProblem
 from reconciler.model import Connection, Desired, Environment, Location, MskRef, Policy, TopicSpec
+from reconciler.msk.spec import ClusterSpecError, MskClusterSpec, located_problems, parse_cluster
 from reconciler.specs.checks import check_topics
 from reconciler.specs.schema import check_document
 from reconciler.specs.yaml_source import Document, load_documents
@@ -106,7 +107,7 @@ def _environment(doc: Document) -> Environment:
         name=doc.data["metadata"]["name"],
         directory=str(Path(doc.file).parent),
         connection=Connection(
-            bootstrap_servers=kafka["bootstrapServers"],
+            bootstrap_servers=kafka.get("bootstrapServers", ""),
             security_protocol=kafka.get("securityProtocol", "SSL"),
             ca_file=kafka.get("caFile"),
             verify_hostname=kafka.get("verifyHostname", True),
@@ -287,6 +288,41 @@ def _topics(
     return topics
 
 
+def _cluster(
+    env_doc: Document | None, docs: list[Document], problems: list[SpecProblem]
+) -> MskClusterSpec | None:
+    """The environment's one MskCluster, which must be the cluster its `msk:` names."""
+    for extra in docs[1:]:
+        problems.append(
+            SpecProblem(
+                extra.location(("kind",)),
+                "kind",
+                "a second MskCluster document",
+                f"an environment holds one cluster; the first is {docs[0].location(())}",
+            )
+        )
+    if not docs:
+        return None
+    doc = docs[0]
+    try:
+        spec = parse_cluster(doc.data)
+    except ClusterSpecError as exc:
+        problems.extend(located_problems(doc, exc.issues))
+        return None
+    msk = (env_doc.data["spec"].get("msk") or {}) if env_doc else {}
+    named = msk.get("clusterName")
+    if env_doc is not None and named != spec.name:
+        problems.append(
+            SpecProblem(
+                doc.location(("metadata", "name")),
+                "metadata.name",
+                f"the Environment's msk.clusterName is {named!r}, not {spec.name!r}",
+                "set spec.msk.clusterName (and region) in the Environment to this cluster",
+            )
+        )
+    return spec
+
+
 def load(env_dir: str | Path) -> Desired:
     """Load and validate ENV_DIR; raises SpecError listing every problem found."""
     root = Path(env_dir)
@@ -322,9 +358,19 @@ def load(env_dir: str | Path) -> Desired:
             )
     topic_docs = [d for d in (*documents, *included) if d.data["kind"] == "Topic"]
     topics = _topics(env_doc, topic_docs, problems)
+    cluster_docs = [d for d in (*documents, *included) if d.data["kind"] == "MskCluster"]
+    cluster = _cluster(env_doc, cluster_docs, problems)
     if env_doc is None:  # still report every topic problem, but nothing else can be checked
         raise SpecError(problems)
     environment = _environment(env_doc)
+    if not environment.connection.bootstrap_servers and environment.msk is None:
+        problems.append(
+            SpecProblem(
+                env_doc.location(("spec", "kafka")),
+                "spec.kafka.bootstrapServers",
+                "is required unless spec.msk names the cluster to ask for its brokers",
+            )
+        )
     problems.extend(check_topics(environment, topics))
     if problems:
         raise SpecError(problems)
@@ -333,5 +379,6 @@ def load(env_dir: str | Path) -> Desired:
         environment=environment,
         topics=dict(sorted(topics.items())),
         files=files,
-        digest=specs_digest(environment, topics),
+        digest=specs_digest(environment, topics, cluster),
+        cluster=cluster,
     )

@@ -19,7 +19,11 @@ from reconciler.errors import SpecProblem
 from reconciler.specs.yaml_source import Document, PathKey
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
-KIND_SCHEMAS = {"Environment": "environment.schema.json", "Topic": "topic.schema.json"}
+KIND_SCHEMAS = {
+    "Environment": "environment.schema.json",
+    "Topic": "topic.schema.json",
+    "MskCluster": "mskcluster.schema.json",
+}
 API_VERSION = "reconciler/v1"
 
 

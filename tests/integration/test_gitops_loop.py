@@ -282,6 +282,7 @@ def test_a_snapshot_plans_exactly_like_the_live_cluster(
     ok(reconciler("apply", str(env_dir), "--auto-approve"))
     write_specs(env_dir, p, topic(f"{p}kept", 4, retention_ms="2d"), topic(f"{p}new", 1))
     planned = plan_environment(env_dir, {"KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers})
+    assert planned.observed is not None
     text = dump_snapshot(Snapshot("it", datetime.now(UTC), planned.observed))
     restored = load_snapshot(text)
     assert restored.observed == planned.observed
