@@ -19,6 +19,7 @@ from reconciler.connection import LIBRDKAFKA_LOG
 from reconciler.errors import ReconcilerError, SpecError
 from reconciler.github.cli import github
 from reconciler.local import cluster as local_cluster
+from reconciler.local import msk_endpoint
 from reconciler.local.distribution import DEFAULT_KAFKA_VERSION, LocalKafkaError
 from reconciler.model import Action, Plan
 from reconciler.pipeline import (
@@ -173,7 +174,7 @@ def plan(
     help="Seconds to wait for each MSK operation (they take 15-45 minutes on real MSK).",
 )
 @click.option(
-    "--poll-seconds", default=10.0, show_default=True, help="How often to check MSK operations."
+    "--poll-seconds", default=5.0, show_default=True, help="How often to check MSK operations."
 )
 def apply(
     *,
@@ -263,17 +264,21 @@ def local_up(brokers: int, kafka_version: str, timeout: float) -> None:
     Use it as: eval "$(reconciler local up)"
     """
     started = local_cluster.up(brokers=brokers, version=kafka_version, timeout=timeout)
+    endpoint = msk_endpoint.start(started.state_dir, started.bootstrap_servers)
     click.echo(
         f"# Kafka {started.kafka_version}: {len(started.brokers)} brokers at "
-        f"{started.bootstrap_servers}",
+        f"{started.bootstrap_servers}; MSK endpoint {endpoint.url} "
+        f"(cluster {msk_endpoint.LOCAL_CLUSTER!r})",
         err=True,
     )
     click.echo(local_cluster.shell_exports(started))
+    click.echo(f"export {msk_endpoint.ENDPOINT_ENV}={endpoint.url}")
 
 
 @local.command("down")
 def local_down() -> None:
     """Stop the cluster and remove its data (harmless when nothing runs)."""
+    msk_endpoint.stop(local_cluster.default_state_dir())
     removed = local_cluster.down()
     click.echo(
         "Local Kafka cluster stopped and removed." if removed else "No local cluster to stop."

@@ -65,11 +65,14 @@ def test_invalid_specs_exit_1_with_every_problem(tmp_path: Path) -> None:
 
 
 def test_unset_variable_is_a_located_error_with_what_to_do(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        main, ["plan", str(ROOT / "specs" / "local")], env={"KAFKA_BOOTSTRAP_SERVERS": ""}
+    (tmp_path / "environment.yaml").write_text(
+        "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {name: x}\nspec:\n"
+        "  kafka:\n    bootstrapServers: ${KAFKA_BOOTSTRAP_SERVERS}\n",
+        encoding="utf-8",
     )
+    result = CliRunner().invoke(main, ["plan", str(tmp_path)], env={"KAFKA_BOOTSTRAP_SERVERS": ""})
     assert result.exit_code == 1
-    assert "environment.yaml:" in result.output
+    assert "environment.yaml:6:23: spec.kafka.bootstrapServers" in result.output
     assert "KAFKA_BOOTSTRAP_SERVERS is not set" in result.output
     assert 'eval "$(reconciler local up)"' in result.output
 
@@ -78,3 +81,11 @@ def test_apply_without_a_terminal_needs_auto_approve(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["apply", str(tmp_path / "missing")])
     assert result.exit_code == 1
     assert "is not a directory" in result.output
+
+
+def test_msk_unreachable_says_what_to_do(tmp_path: Path) -> None:
+    env = {"AWS_ENDPOINT_URL_KAFKA": "http://127.0.0.1:1", "AWS_MAX_ATTEMPTS": "1"}
+    result = CliRunner().invoke(main, ["plan", str(ROOT / "specs" / "local")], env=env)
+    assert result.exit_code == 1
+    assert "MSK: reading the cluster failed" in result.output
+    assert 'eval "$(reconciler local up)"' in result.output
