@@ -23,6 +23,7 @@ from reconciler.local import msk_endpoint
 from reconciler.local.distribution import DEFAULT_KAFKA_VERSION, LocalKafkaError
 from reconciler.model import Action, Plan
 from reconciler.pipeline import (
+    agreed_plan,
     apply_and_verify,
     check_saved_plan,
     plan_environment,
@@ -187,6 +188,8 @@ def apply(
 ) -> None:
     """Make ENV_DIR's cluster match its specs, then verify that the plan is empty."""
     planned = plan_environment(env_dir)
+    if plan_file is not None:
+        planned = agreed_plan(planned)
     current = planned.plan
     if plan_file is not None:
         check_saved_plan(plan_from_json(plan_file.read_text(encoding="utf-8")), current)

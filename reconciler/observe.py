@@ -187,11 +187,16 @@ def observe(
     conn: Connection,
     environment: Environment,
     declared: Mapping[str, TopicSpec],
+    *,
     only: Collection[str] | None = None,
+    config_broker: int | None = None,
 ) -> Observed:
     """Topics, partitions, replica placement and configs of every topic this plan depends on.
 
     `only` narrows it to some topics (apply's verification reads back just what it changed).
+    `config_broker` is the broker whose own configs give inherited values (default: the
+    lowest id); a client meant to ask one broker passes that broker, so it never opens a
+    second connection that librdkafka could then route topic requests through.
     """
     timeout = conn.timeout_seconds
     RECENT.messages.clear()
@@ -210,8 +215,9 @@ def observe(
         for name in listed
         if is_managed(environment, name, name in declared)
     }
-    first_broker = min((n.id for n in cluster.nodes), default=None)
-    configs = _describe_configs(admin, wanted, first_broker, timeout)
+    if config_broker is None:
+        config_broker = min((n.id for n in cluster.nodes), default=None)
+    configs = _describe_configs(admin, wanted, config_broker, timeout)
     topics: dict[str, ObservedTopic] = {}
     for name, topic in listed.items():
         if name in wanted and name not in configs:

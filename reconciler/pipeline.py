@@ -142,36 +142,80 @@ class Applied:
 
 
 class _Verifier:
-    """Re-plans the changed topics through every broker at once, with one client per broker.
+    """Re-plans through every broker at once, with one client per broker.
 
-    Each broker answers from its own copy of the metadata; only the topics the plan touched
-    are read back, so verifying one change among 10,000 topics costs what one change costs.
+    Each broker answers from its own copy of the metadata. With `names`, only those topics are
+    read back, so verifying one change among 10,000 topics costs what one change costs.
     """
 
-    def __init__(self, planned: Planned) -> None:
-        names = {c.name for c in planned.plan.changes}
-        self.desired = replace(
-            planned.desired, topics={n: t for n, t in planned.desired.topics.items() if n in names}
+    def __init__(self, planned: Planned, names: set[str] | None) -> None:
+        self.desired = (
+            planned.desired
+            if names is None
+            else replace(
+                planned.desired,
+                topics={n: t for n, t in planned.desired.topics.items() if n in names},
+            )
         )
         self.names = names
         self.clients = []
         for broker in planned.observed.brokers if planned.observed else ():
             conn = replace(planned.connection, bootstrap_servers=f"{broker.host}:{broker.port}")
-            self.clients.append((admin_client(conn), conn))
+            self.clients.append((admin_client(conn), conn, broker.node_id))
 
-    def plans(self, pool: ThreadPoolExecutor) -> list[Plan]:
-        def one(client: tuple[AdminClient, Connection]) -> Plan:
-            admin, conn = client
-            observed = observe(
-                admin, conn, self.desired.environment, self.desired.topics, only=self.names
+    def observations(self, pool: ThreadPoolExecutor) -> list[Observed]:
+        def one(client: tuple[AdminClient, Connection, int]) -> Observed:
+            admin, conn, node_id = client
+            return observe(
+                admin,
+                conn,
+                self.desired.environment,
+                self.desired.topics,
+                only=self.names,
+                config_broker=node_id,
             )
-            return build_plan(self.desired, observed)
 
         return list(pool.map(one, self.clients))
 
+    def plans(self, pool: ThreadPoolExecutor) -> list[Plan]:
+        return [build_plan(self.desired, o) for o in self.observations(pool)]
+
+
+def agreed_plan(planned: Planned, settle_seconds: float = 30.0) -> Planned:
+    """The plan made from what every broker reports, once they agree.
+
+    A change made moments ago may not have reached every broker yet; a saved plan's digest
+    compared with one broker's stale view could let a stale plan through (invariant 4).
+    """
+    if planned.observed is None:
+        return planned
+    verifier = _Verifier(planned, None)
+    deadline = time.monotonic() + settle_seconds
+    with ThreadPoolExecutor(max_workers=max(1, len(verifier.clients))) as pool:
+        while True:
+            views = verifier.observations(pool)
+            digests = {build_plan(verifier.desired, o).observed_digest for o in views}
+            if len(digests) == 1:
+                break
+            if time.monotonic() > deadline:
+                raise ReconcilerError(
+                    f"the brokers still disagree about the cluster's state after "
+                    f"{settle_seconds:g}s; nothing was applied. Try again in a moment"
+                )
+            time.sleep(0.2)
+    observed = views[0]
+    plan = build_plan(
+        planned.desired,
+        observed,
+        [c for c in planned.plan.changes if c.kind != TOPIC],
+        planned.msk.state() if planned.msk else None,
+        planned.plan.warnings,
+    )
+    return replace(planned, observed=observed, plan=plan)
+
 
 def _verify_topics(planned: Planned, failed: set[str], settle_seconds: float) -> Plan:
-    verifier = _Verifier(planned)
+    verifier = _Verifier(planned, {c.name for c in planned.plan.changes})
     deadline = time.monotonic() + settle_seconds
     with ThreadPoolExecutor(max_workers=max(1, len(verifier.clients))) as pool:
         while True:

@@ -16,25 +16,22 @@ Check = Callable[[AdminClient], bool]
 WaitUntil = Callable[..., None]
 
 
-@pytest.fixture(scope="session")
-def each_broker(kafka_cluster: LocalCluster) -> Iterator[list[AdminClient]]:
-    """One client per broker: each answers from its own copy of the cluster metadata."""
+def each_broker(cluster: LocalCluster) -> Iterator[AdminClient]:
+    """A fresh client per broker: connected to that broker only, so it is the one that answers
+    (a client that has opened other connections lets librdkafka route requests through them)."""
     quiet = logging.getLogger("librdkafka")
-    configs: list[dict[str, Any]] = [
-        {"bootstrap.servers": b.address, "logger": quiet} for b in kafka_cluster.brokers
-    ]
-    clients = [AdminClient(config) for config in configs]
-    yield clients
-    clients.clear()  # disconnect before the session's cluster stops
+    for broker in cluster.brokers:
+        config: dict[str, Any] = {"bootstrap.servers": broker.address, "logger": quiet}
+        yield AdminClient(config)
 
 
 @pytest.fixture
-def wait_until(each_broker: list[AdminClient]) -> WaitUntil:
+def wait_until(kafka_cluster: LocalCluster) -> WaitUntil:
     """Wait until every broker sees an out-of-band change (metadata spreads in moments)."""
 
     def wait(check: Check, seconds: float = 20) -> None:
         deadline = time.monotonic() + seconds
-        while not all(check(client) for client in each_broker):
+        while not all(check(client) for client in each_broker(kafka_cluster)):
             assert time.monotonic() < deadline, "the brokers never all saw the change"
             time.sleep(0.2)
 
