@@ -39,18 +39,7 @@ if TYPE_CHECKING:
 
 #: How often a stale CurrentVersion is re-read before giving up on a change.
 VERSION_RETRIES = 3
-CLUSTER_OPERATIONS = frozenset(
-    {
-        "UpdateBrokerCount",
-        "UpdateBrokerStorage",
-        "UpdateBrokerType",
-        "UpdateClusterConfiguration",
-        "UpdateClusterKafkaVersion",
-        "UpdateMonitoring",
-        "UpdateSecurity",
-        "UpdateConnectivity",
-    }
-)
+CLUSTER_OPERATIONS = frozenset(rules.CLUSTER_OPERATIONS)
 DESCRIPTION = "Managed by msk-reconciler"
 
 

@@ -35,6 +35,19 @@ PARTITIONS_OVER_LIMIT = (
 )
 
 
+#: The MSK calls that start a cluster operation (UPDATING, with steps to wait for).
+CLUSTER_OPERATIONS = (
+    "UpdateBrokerCount",
+    "UpdateBrokerStorage",
+    "UpdateBrokerType",
+    "UpdateClusterConfiguration",
+    "UpdateClusterKafkaVersion",
+    "UpdateMonitoring",
+    "UpdateSecurity",
+    "UpdateConnectivity",
+)
+
+
 def bootstrap_refused(state: str) -> str:
     """GetBootstrapBrokers' refusal outside ACTIVE/UPDATING (seen as "...in FAILED state.")."""
     return f"You can't get bootstrap broker nodes for a cluster in {state} state."
