@@ -283,22 +283,40 @@ def reconciler_command() -> list[str]:
 _RSS_UNIT = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
 
 
+#: GNU time reports the peak RSS of the command alone. A child's own ru_maxrss is not enough:
+#: Linux folds the parent's high-water mark into it across fork and exec, so a child of this
+#: (large) benchmark process would report the benchmark's memory, not its own.
+GNU_TIME = "/usr/bin/time"
+
+
 def run_cli(args: Sequence[str]) -> CliRun:
-    """Run the reconciler CLI; wall time from spawn to exit, and the child's peak RSS."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    """Run the reconciler CLI; wall time from spawn to exit, and the command's peak RSS."""
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r") as rss,
+    ):
+        wrapper = [GNU_TIME, "-f", "%M", "-o", rss.name] if os.access(GNU_TIME, os.X_OK) else []
         start = time.perf_counter()
         proc = subprocess.Popen(
-            [*reconciler_command(), *args], stdin=subprocess.DEVNULL, stdout=out, stderr=err
+            [*wrapper, *reconciler_command(), *args],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
         )
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
+        reported = rss.read().strip().splitlines()
+        peak_kib = (
+            int(reported[-1]) if wrapper and reported else usage.ru_maxrss * _RSS_UNIT // 1024
+        )
         return CliRun(
             tuple(args),
             seconds,
-            usage.ru_maxrss * _RSS_UNIT,
+            peak_kib * 1024,
             proc.returncode,
             out.read().decode(errors="replace"),
             err.read().decode(errors="replace"),
