@@ -190,10 +190,10 @@ def preflight(admin: AdminClient, plan: Plan, timeout: float) -> None:
 
 
 def execute(admin: AdminClient, plan: Plan, timeout: float, progress: Progress) -> list[Outcome]:
-    """Run the plan's writes in order; one outcome per change, whatever happens."""
-    if plan.errors:
-        raise ReconcilerError("the plan has impossible changes; nothing was applied")
-    preflight(admin, plan, timeout)
+    """Run the plan's writes in order; one outcome per change, whatever happens.
+
+    The caller has run `preflight` before the first write of any kind (MSK included).
+    """
     batches = _Batches(plan.changes)
     failures: dict[str, list[str]] = {}
     done: dict[str, list[str]] = {}

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+from botocore.exceptions import BotoCoreError, ClientError
+from confluent_kafka import KafkaException
 
 from reconciler import __version__
 from reconciler.connection import LIBRDKAFKA_LOG
@@ -55,6 +57,12 @@ class _Group(click.Group):
         except SpecError as exc:
             _fail(str(exc))
         except (ReconcilerError, LocalKafkaError) as exc:
+            _fail(str(exc))
+        except KafkaException as exc:  # e.g. a caFile librdkafka cannot read
+            _fail(f"Kafka client: {exc.args[0] if exc.args else exc}")
+        except (BotoCoreError, ClientError) as exc:
+            _fail(f"AWS: {exc} (check AWS credentials and region: AWS_PROFILE / AWS_REGION)")
+        except OSError as exc:
             _fail(str(exc))
         return None
 

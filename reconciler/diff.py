@@ -75,6 +75,8 @@ def _update(spec: TopicSpec, live: ObservedTopic) -> Change | None:
         current = live.configs.get(key)
         if current is None:
             diffs.append(unknown_to_broker(key, wanted))
+        elif current.sensitive:
+            continue  # the broker never reveals it, so it can be neither compared nor shown
         elif current.value != wanted:
             diffs.append(config_change(key, current.value, wanted))
     for key, current in live.configs.items():
@@ -86,7 +88,9 @@ def _update(spec: TopicSpec, live: ObservedTopic) -> Change | None:
     return Change(TOPIC, spec.name, Action.UPDATE, _worst(result), result, _reasons(result))
 
 
-def _orphans(desired: Desired, observed: Observed) -> tuple[list[Change], list[Orphan]]:
+def _orphans(
+    desired: Desired, observed: Observed, guard_wipe: bool
+) -> tuple[list[Change], list[Orphan]]:
     environment = desired.environment
     names = [
         name
@@ -99,7 +103,7 @@ def _orphans(desired: Desired, observed: Observed) -> tuple[list[Change], list[O
             "Declare it, add it to topics.ignore, or allow deletion to remove it"
         )
         return [], [Orphan(TOPIC, name, reason) for name in sorted(names)]
-    wipe = bool(names) and not desired.topics
+    wipe = guard_wipe and bool(names) and not desired.topics
     changes = []
     for name in sorted(names):
         live = observed.topics[name]
@@ -123,8 +127,14 @@ def _orphans(desired: Desired, observed: Observed) -> tuple[list[Change], list[O
     return changes, []
 
 
-def diff_topics(desired: Desired, observed: Observed) -> tuple[list[Change], list[Orphan]]:
-    """Every topic change the specs ask for, and the managed topics they forgot."""
+def diff_topics(
+    desired: Desired, observed: Observed, guard_wipe: bool = True
+) -> tuple[list[Change], list[Orphan]]:
+    """Every topic change the specs ask for, and the managed topics they forgot.
+
+    `guard_wipe` refuses deleting every managed topic when the specs declare none; apply's
+    verification turns it off, as it looks at a slice of the specs on purpose.
+    """
     changes: list[Change] = []
     by_key = {collision_key(name): name for name in observed.topics}
     for name, spec in desired.topics.items():
@@ -135,5 +145,5 @@ def diff_topics(desired: Desired, observed: Observed) -> tuple[list[Change], lis
             change = _update(spec, live)
             if change is not None:
                 changes.append(change)
-    deletions, orphans = _orphans(desired, observed)
+    deletions, orphans = _orphans(desired, observed, guard_wipe)
     return changes + deletions, orphans

@@ -67,4 +67,9 @@ def observed_digest(
                 if entry.is_override or key in keys
             },
         }
-    return digest(state if cluster is None else {"topics": state, "msk": cluster})
+    identity = {
+        "clusterId": observed.cluster_id,
+        "brokers": [b.node_id for b in observed.brokers],
+    }
+    topics = {"cluster": identity, "topics": state}
+    return digest(topics if cluster is None else {**topics, "msk": cluster})

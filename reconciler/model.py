@@ -39,7 +39,7 @@ class Connection:
     """
 
     bootstrap_servers: str
-    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "SSL"
     ca_file: str | None = None
     verify_hostname: bool = True
     sasl_mechanism: str | None = None

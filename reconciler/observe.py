@@ -190,10 +190,12 @@ def observe(
     *,
     only: Collection[str] | None = None,
     config_broker: int | None = None,
+    every_config: bool = False,
 ) -> Observed:
     """Topics, partitions, replica placement and configs of every topic this plan depends on.
 
     `only` narrows it to some topics (apply's verification reads back just what it changed).
+    `every_config` keeps all configs (a snapshot must serve specs that declare more later).
     `config_broker` is the broker whose own configs give inherited values (default: the
     lowest id); a client meant to ask one broker passes that broker, so it never opens a
     second connection that librdkafka could then route topic requests through.
@@ -211,7 +213,7 @@ def observe(
         else {n: metadata.topics[n] for n in only if n in metadata.topics}
     )
     wanted = {
-        name: (declared[name].config if name in declared else ())
+        name: TOPIC_CONFIGS if every_config else (declared[name].config if name in declared else ())
         for name in listed
         if is_managed(environment, name, name in declared)
     }

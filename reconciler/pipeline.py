@@ -81,7 +81,9 @@ def snapshot_environment(env_dir: str | Path, environ: Mapping[str, str] | None 
     conn, _ = _connect(desired, environ)
     if not conn.bootstrap_servers:
         raise ReconcilerError("the MSK cluster does not exist yet: there is nothing to snapshot")
-    observed = observe(admin_client(conn), conn, desired.environment, desired.topics)
+    observed = observe(
+        admin_client(conn), conn, desired.environment, desired.topics, every_config=True
+    )
     return Snapshot(desired.environment.name, datetime.now(UTC), observed)
 
 
@@ -95,7 +97,13 @@ def plan_from_snapshot(env_dir: str | Path, snapshot_file: Path) -> Plan:
             f"not {desired.environment.name!r}"
         )
     plan = build_plan(desired, snapshot.observed)
-    return replace(plan, warnings=(age_notice(snapshot), *plan.warnings))
+    warnings = [age_notice(snapshot), *plan.warnings]
+    if desired.cluster is not None:
+        warnings.append(
+            "MSK cluster changes are not planned from a snapshot (it records topics only); "
+            "the plan on the self-hosted runner shows them"
+        )
+    return replace(plan, warnings=tuple(warnings))
 
 
 class StalePlan(ReconcilerError):
@@ -178,7 +186,7 @@ class _Verifier:
         return list(pool.map(one, self.clients))
 
     def plans(self, pool: ThreadPoolExecutor) -> list[Plan]:
-        return [build_plan(self.desired, o) for o in self.observations(pool)]
+        return [build_plan(self.desired, o, guard_wipe=False) for o in self.observations(pool)]
 
 
 def agreed_plan(planned: Planned, settle_seconds: float = 30.0) -> Planned:
@@ -265,7 +273,9 @@ def apply_and_verify(
         if not all(o.done for o in outcomes):
             skipped = "not attempted: the MSK changes before it did not complete"
             outcomes += [Outcome(c, False, skipped) for c in topics.changes]
-            return Applied(outcomes, plan)
+            after = observe_msk(planned.desired)
+            left, _ = plan_msk(planned.desired, after, planned.observed) if after else ([], [])
+            return Applied(outcomes, replace(plan, changes=(*left, *topics.changes)))
     remaining = replace(topics, changes=())
     if topics.changes and planned.admin is not None:
         outcomes += execute(planned.admin, topics, timeout, progress)

@@ -27,6 +27,8 @@ def build_plan(
     cluster_changes: Sequence[Change] = (),
     cluster_state: Mapping[str, Any] | None = None,
     warnings: Sequence[str] = (),
+    *,
+    guard_wipe: bool = True,
 ) -> Plan:
     """Cluster changes first, in the order MSK must run them; then topic changes.
 
@@ -38,7 +40,7 @@ def build_plan(
         state = digest({"topics": None, "msk": cluster_state})
         warnings = (*warnings, KAFKA_UNREACHABLE)
     else:
-        topic_changes, orphans = diff_topics(desired, observed)
+        topic_changes, orphans = diff_topics(desired, observed, guard_wipe)
         state = observed_digest(desired.environment, observed, desired.topics, cluster_state)
     return Plan(
         environment=desired.environment.name,

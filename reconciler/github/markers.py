@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from reconciler.render.markdown import plan_marker as render_plan_marker
+
 #: The digests of a plan that could not be made (invalid specs, unreachable cluster).
 NO_DIGEST = "none"
 
@@ -40,7 +42,7 @@ def last_line(body: str) -> str:
 
 def plan_marker(environment: str, specs_digest: str = NO_DIGEST, observed: str = NO_DIGEST) -> str:
     """The same line `render_markdown` ends a plan with; `none` digests for a failed plan."""
-    return f"<!-- reconciler-plan: {environment} digest={specs_digest} observed={observed} -->"
+    return render_plan_marker(environment, specs_digest, observed)
 
 
 def parse_plan_marker(body: str) -> PlanMarker | None:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from reconciler.apply import Outcome, Progress
 from reconciler.errors import ReconcilerError
@@ -507,7 +507,7 @@ def apply_cluster(
             continue
         try:
             outcomes.append(Outcome(change, True, applier.run(change)))
-        except ApplyFailed as exc:
+        except (ApplyFailed, ClientError, BotoCoreError) as exc:  # AWS errors after retries too
             outcomes.append(Outcome(change, False, str(exc)))
             failure = f"{change.operation} on {change.name} did not complete"
             progress(str(exc))

@@ -71,7 +71,10 @@ def observe_msk(desired: Desired) -> MskSide | None:
     env = desired.environment
     if env.msk is None or (desired.cluster is None and env.connection.bootstrap_servers):
         return None
-    kafka, logs = kafka_client(env.msk.region), logs_client(env.msk.region)
+    region = env.msk.region
+    kafka, logs = aws(
+        "creating the MSK client", lambda: (kafka_client(region), logs_client(region))
+    )
     spec = desired.cluster
     if spec is not None:
         observed = aws("reading the cluster", lambda: observe(kafka, logs, spec))

@@ -62,13 +62,16 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
+def plan_marker(environment: str, specs_digest: str, observed: str) -> str:
+    """The hidden line the workflow finds its own comment by (one format, used everywhere)."""
+    env = one_line(environment).replace("-->", "--&gt;")
+    digests = f"digest={one_line(specs_digest)} observed={one_line(observed)}"
+    return f"<!-- reconciler-plan: {env} {digests} -->"
+
+
 def marker(plan: Plan) -> str:
     """The hidden line the workflow finds its own comment by, to update it in place."""
-    env = one_line(plan.environment).replace("-->", "--&gt;")
-    return (
-        f"<!-- reconciler-plan: {env} digest={one_line(plan.specs_digest)} "
-        f"observed={one_line(plan.observed_digest)} -->"
-    )
+    return plan_marker(plan.environment, plan.specs_digest, plan.observed_digest)
 
 
 def _why(change: Change) -> str:

@@ -70,6 +70,9 @@ def _problems(error: ValidationError, doc: Document) -> list[SpecProblem]:
         return found
     if error.validator == "required":
         return [SpecProblem(doc.location(path), _field(path) or "(document)", error.message)]
+    if error.validator == "pattern":  # the value may be a secret (sasl.password): never echo it
+        message = f"does not match the required form {error.validator_value!r}"
+        return [SpecProblem(doc.location(path), _field(path), message)]
     if error.validator in {"anyOf", "oneOf"} and error.context:
         best = min(error.context, key=lambda e: len(e.message))
         return [SpecProblem(doc.location(path), _field(path), best.message)]

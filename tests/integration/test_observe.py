@@ -43,7 +43,7 @@ def create(admin: AdminClient, wait_until: WaitUntil, topics: list[NewTopic]) ->
 def test_admin_calls_do_not_grow_with_the_number_of_topics(
     admin: AdminClient, bootstrap_servers: str, topic_prefix: str, wait_until: WaitUntil
 ) -> None:
-    conn = Connection(bootstrap_servers)
+    conn = Connection(bootstrap_servers, security_protocol="PLAINTEXT")
     counts = []
     for size in (5, 150):
         prefix = f"{topic_prefix}{size}-"
@@ -70,7 +70,7 @@ def test_observe_reads_placement_racks_and_sources(
 ) -> None:
     name = f"{topic_prefix}placed"
     create(admin, wait_until, [NewTopic(name, 3, 3, config={"cleanup.policy": "delete,compact"})])
-    conn = Connection(bootstrap_servers)
+    conn = Connection(bootstrap_servers, security_protocol="PLAINTEXT")
     env = Environment("t", "t", conn)
     declared = {name: TopicSpec(name, 3, 3, {"segment.bytes": "1073741824"})}
     observed = observe(admin_client(conn), conn, env, declared)

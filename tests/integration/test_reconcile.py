@@ -415,3 +415,11 @@ def test_snapshot_then_plan_offline_says_its_age(
     assert "snapshot" in plan["warnings"][0] and "old" in plan["warnings"][0]
     text = CliRunner().invoke(main, ["plan", str(env_dir), "--observed", str(state)], env={})
     assert "snapshot" in text.output
+    # A spec that declares a config the snapshot's specs did not still plans against it.
+    declared = specs(topic_doc(name, 1, 1, retention_ms="2d"))
+    later = CliRunner().invoke(
+        main, ["plan", str(declared), "--observed", str(state), "-o", "json"], env={}
+    )
+    assert later.exit_code == 0, later.output
+    [change] = json.loads(later.stdout)["changes"]
+    assert change["diff"][0]["before"] == "604800000" and change["risk"] == "destructive"

@@ -158,3 +158,24 @@ def test_plan_orders_creates_updates_deletes_and_digests_are_stable() -> None:
     assert first.observed_digest == again.observed_digest
     changed = plan_for([spec("a"), spec("b")], [live("b", partitions=2), live("z")], environment)
     assert changed.observed_digest != first.observed_digest
+
+
+def test_verification_slice_does_not_trip_the_wipe_guard() -> None:
+    environment = env(allow_delete=True)
+    desired = Desired(environment, {})
+    observed = Observed("cluster", BROKERS, {"gone": live("gone")})
+    [change] = build_plan(desired, observed, guard_wipe=False).changes
+    assert (change.action, change.risk) == (Action.DELETE, Risk.DESTRUCTIVE)
+
+
+def test_sensitive_configs_are_never_compared_or_shown() -> None:
+    secret = ObservedConfig(None, "DYNAMIC_TOPIC_CONFIG", sensitive=True)
+    plan = plan_for([spec("a", retention_ms="604800000")], [live("a", retention_ms=secret)])
+    assert plan.changes == ()
+
+
+def test_the_observed_digest_names_the_cluster() -> None:
+    desired = Desired(env(), {"a": spec("a")})
+    here = build_plan(desired, Observed("cluster-1", BROKERS, {"a": live("a")}))
+    there = build_plan(desired, Observed("cluster-2", BROKERS, {"a": live("a")}))
+    assert here.observed_digest != there.observed_digest

@@ -200,3 +200,14 @@ def test_cross_config_rules_are_checked(tmp_path: Path) -> None:
     [problem] = problems(tmp_path)
     assert "orders: spec.config.min.compaction.lag.ms" in problem
     assert "greater than max.compaction.lag.ms" in problem
+
+
+def test_a_secret_written_into_the_specs_is_refused_without_echoing_it(tmp_path: Path) -> None:
+    env = ENV.replace(
+        "securityProtocol: PLAINTEXT}",
+        "securityProtocol: SASL_SSL, sasl: {mechanism: SCRAM-SHA-512, password: hunter2}}",
+    )
+    write(tmp_path, {"environment.yaml": env})
+    [problem] = problems(tmp_path)
+    assert "spec.kafka.sasl.password" in problem
+    assert "hunter2" not in problem
