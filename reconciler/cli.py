@@ -301,5 +301,11 @@ def local_status() -> None:
     """Show the local cluster's brokers and whether they run; exit 1 when it does not."""
     found = local_cluster.status()
     click.echo(local_cluster.render_status(found))
+    endpoint = msk_endpoint.running(local_cluster.default_state_dir())
+    click.echo(
+        f"  MSK endpoint:       {endpoint.url} (pid {endpoint.pid})"
+        if endpoint
+        else "  MSK endpoint:       not running"
+    )
     if found is None or not found.alive:
         sys.exit(EXIT_ERROR)

@@ -394,8 +394,14 @@ def observe(kafka: KafkaClient, logs: CloudWatchLogsClient, spec: MskClusterSpec
 def bootstrap_servers(
     cluster: ObservedCluster, security_protocol: str, sasl_mechanism: str | None = None
 ) -> str | None:
-    """The bootstrap string a Kafka client with this protocol uses (private before public)."""
-    sasl = "SaslScram" if (sasl_mechanism or "").startswith("SCRAM") else "SaslIam"
+    """The bootstrap string a Kafka client with this protocol uses (private before public).
+
+    SASL_SSL means SCRAM here: the reconciler does not speak IAM (OAUTHBEARER) to brokers yet,
+    so it never picks the IAM listener for a mechanism that would fail there.
+    """
+    if security_protocol == "SASL_SSL" and not (sasl_mechanism or "").startswith("SCRAM"):
+        return None
+    sasl = "SaslScram"
     keys = {
         "PLAINTEXT": ("BootstrapBrokerString",),
         "SSL": ("BootstrapBrokerStringTls", "BootstrapBrokerStringPublicTls"),
