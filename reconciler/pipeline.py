@@ -48,8 +48,8 @@ def _connect(
     desired: Desired, environ: Mapping[str, str] | None
 ) -> tuple[Connection, MskSide | None]:
     """The Kafka connection, with the brokers MSK reports when the specs name none."""
+    conn = resolve(desired.environment, environ)  # unset variables fail before any network call
     msk = observe_msk(desired)
-    conn = resolve(desired.environment, environ)
     if conn.bootstrap_servers or msk is None:
         return conn, msk
     found = msk.bootstrap(conn.security_protocol, conn.sasl_mechanism)
