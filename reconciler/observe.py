@@ -9,6 +9,7 @@ synonyms by name, which loses the broker-level entry, so we read the broker dire
 from __future__ import annotations
 
 import logging
+import re
 from collections import deque
 from collections.abc import Collection, Mapping
 from concurrent.futures import Future
@@ -46,11 +47,14 @@ class _RecentErrors(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage().split("]: ", 1)[-1]  # drop librdkafka's thread prefix
+        message = _TIMING.sub("", _BROKER_PREFIX.sub("", message))  # each failure once
         if message not in self.messages:
             self.messages.append(message)
 
 
 LOG = logging.getLogger(__name__)
+_BROKER_PREFIX = re.compile(r"^\S+://\S+: ")
+_TIMING = re.compile(r" \(after \d+ms[^)]*\)$")
 #: Topics per DescribeConfigs request: bounds memory, costs no time (see _describe_configs).
 CHUNK = 1000
 RECENT = _RecentErrors()
@@ -65,7 +69,12 @@ def _unreachable(admin: AdminClient, conn: Connection, exc: Exception) -> Connec
         "`reconciler local status`), that securityProtocol matches the listener "
         "(MSK: 9092 PLAINTEXT, 9094 TLS, 9096 SASL/SCRAM, 9098 IAM)"
     )
-    if "certificate" in detail.lower() or "ssl" in detail.lower():
+    if "PLAINTEXT broker listener" in detail:
+        hint = (
+            "this listener speaks plaintext: set kafka.securityProtocol: PLAINTEXT (the "
+            "default is SSL), or use the brokers' TLS port (MSK: 9094)"
+        )
+    elif "certificate" in detail.lower() or "ssl" in detail.lower():
         hint = (
             "the TLS handshake failed: set kafka.caFile to the CA bundle that signed the "
             "brokers' certificates (verification stays on)"

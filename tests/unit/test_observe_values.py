@@ -50,3 +50,27 @@ def test_only_overrides_and_declared_keys_are_kept() -> None:
     }
     assert set(topic_configs(entries, {}, ())) == {"segment.ms"}
     assert set(topic_configs(entries, {}, ("retention.ms",))) == {"segment.ms", "retention.ms"}
+
+
+def test_connection_failures_name_each_cause_once() -> None:
+    import logging
+
+    from reconciler.observe import RECENT
+
+    RECENT.messages.clear()
+    for port, ms in ((1, 3), (2, 0)):
+        record = logging.LogRecord(
+            "x",
+            logging.ERROR,
+            "",
+            0,
+            f"FAIL [rdkafka#producer-1] [thrd:ssl://h:{port}/bootstrap]: ssl://h:{port}/bootstrap: "
+            f"SSL handshake failed: connecting to a PLAINTEXT broker listener? "
+            f"(after {ms}ms in state SSL_HANDSHAKE)",
+            None,
+            None,
+        )
+        RECENT.emit(record)
+    assert list(RECENT.messages) == [
+        "SSL handshake failed: connecting to a PLAINTEXT broker listener?"
+    ]
