@@ -154,6 +154,8 @@ class Observed:
     cluster_id: str | None
     brokers: tuple[Broker, ...]
     topics: Mapping[str, ObservedTopic]
+    #: What a new topic inherits from the brokers for configs it does not declare.
+    defaults: Mapping[str, str] = field(default_factory=dict)
 
 
 class Action(StrEnum):

@@ -55,6 +55,8 @@ class _RecentErrors(logging.Handler):
 LOG = logging.getLogger(__name__)
 _BROKER_PREFIX = re.compile(r"^\S+://\S+: ")
 _TIMING = re.compile(r" \(after \d+ms[^)]*\)$")
+#: Broker defaults a plan checks new topics against (acks=all needs min ISR <= RF).
+INHERITED_DEFAULTS = ("min.insync.replicas",)
 #: Topics per DescribeConfigs request: bounds memory, costs no time (see _describe_configs).
 CHUNK = 1000
 RECENT = _RecentErrors()
@@ -155,7 +157,7 @@ def _describe_configs(
     wanted: Mapping[str, Collection[str]],
     broker_id: int | None,
     timeout: float,
-) -> dict[str, dict[str, ObservedConfig]]:
+) -> tuple[dict[str, dict[str, ObservedConfig]], dict[str, str] | None]:
     """DescribeConfigs for the topics, CHUNK topics per request, two requests in flight.
 
     One request for 10,000 topics materialises ~360,000 ConfigEntry objects (~430 MB) at
@@ -188,7 +190,7 @@ def _describe_configs(
                     f"DescribeConfigs failed for topic {resource.name!r}: {error.str()}"
                 ) from exc
             result[resource.name] = topic_configs(entries, broker, wanted[resource.name])
-    return result
+    return result, broker
 
 
 def observe(
@@ -228,7 +230,7 @@ def observe(
     }
     if config_broker is None:
         config_broker = min((n.id for n in cluster.nodes), default=None)
-    configs = _describe_configs(admin, wanted, config_broker, timeout)
+    configs, broker = _describe_configs(admin, wanted, config_broker, timeout)
     topics: dict[str, ObservedTopic] = {}
     for name, topic in listed.items():
         if name in wanted and name not in configs:
@@ -247,4 +249,6 @@ def observe(
             key=lambda b: b.node_id,
         )
     )
-    return Observed(cluster_id=cluster.cluster_id, brokers=brokers, topics=topics)
+    inherited = {key: inherited_value(key, broker) for key in INHERITED_DEFAULTS}
+    defaults = {key: value for key, value in inherited.items() if value is not None}
+    return Observed(cluster.cluster_id, brokers, topics, defaults)

@@ -21,6 +21,28 @@ def _order(change: Change) -> tuple[int, str, str]:
     return (_ACTION_ORDER[change.action], change.kind, change.name)
 
 
+def _isr_warnings(
+    desired: Desired, observed: Observed | None, changes: Sequence[Change]
+) -> list[str]:
+    """New topics whose RF is below the brokers' min.insync.replicas they would inherit."""
+    inherited = observed.defaults.get("min.insync.replicas") if observed else None
+    if inherited is None:
+        return []
+    warnings = []
+    for change in changes:
+        spec = desired.topics.get(change.name)
+        if change.action is not Action.CREATE or spec is None:
+            continue
+        if "min.insync.replicas" not in spec.config and int(inherited) > spec.replication_factor:
+            warnings.append(
+                f"{spec.name}: replicationFactor {spec.replication_factor} is below the brokers' "
+                f"min.insync.replicas {inherited}, so producers with acks=all will fail. "
+                f"Declare min.insync.replicas: {spec.replication_factor} (or less) on the topic, "
+                "or raise its replicationFactor"
+            )
+    return warnings
+
+
 def build_plan(
     desired: Desired,
     observed: Observed | None,
@@ -42,6 +64,7 @@ def build_plan(
     else:
         topic_changes, orphans = diff_topics(desired, observed, guard_wipe)
         state = observed_digest(desired.environment, observed, desired.topics, cluster_state)
+    warnings = (*warnings, *_isr_warnings(desired, observed, topic_changes))
     return Plan(
         environment=desired.environment.name,
         specs_digest=desired.digest,

@@ -68,6 +68,7 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
             {"nodeId": b.node_id, "host": b.host, "port": b.port, "rack": b.rack}
             for b in observed.brokers
         ],
+        "defaults": dict(sorted(observed.defaults.items())),
         "topics": {name: _topic(t) for name, t in sorted(observed.topics.items())},
     }
 
@@ -165,10 +166,12 @@ class _Reader:
             raise self.fail("/takenAt", "expected a time zone (Z for UTC)")
         brokers = self.field(d, "brokers", "", list)
         topics = self.obj(self.field(d, "topics", "", dict), "/topics")
+        defaults = self.obj(d.get("defaults", {}), "/defaults")  # absent in older snapshots
         observed = Observed(
             cluster_id=self.field(d, "clusterId", "", str, null=True),
             brokers=tuple(self.broker(b, f"/brokers/{i}") for i, b in enumerate(brokers)),
             topics={n: self.topic(n, t, f"/topics/{n}") for n, t in topics.items()},
+            defaults={str(k): self.field(defaults, k, "/defaults", str) for k in defaults},
         )
         return Snapshot(self.field(d, "environment", "", str), taken_at.astimezone(UTC), observed)
 

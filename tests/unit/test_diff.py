@@ -179,3 +179,12 @@ def test_the_observed_digest_names_the_cluster() -> None:
     here = build_plan(desired, Observed("cluster-1", BROKERS, {"a": live("a")}))
     there = build_plan(desired, Observed("cluster-2", BROKERS, {"a": live("a")}))
     assert here.observed_digest != there.observed_digest
+
+
+def test_new_topic_below_the_brokers_min_isr_is_warned_about() -> None:
+    desired = Desired(env(), {"a": spec("a", rf=1), "b": spec("b", rf=1, min_insync_replicas="1")})
+    observed = Observed("cluster", BROKERS, {}, defaults={"min.insync.replicas": "2"})
+    plan = build_plan(desired, observed)
+    assert len(plan.warnings) == 1
+    assert plan.warnings[0].startswith("a: replicationFactor 1 is below the brokers' min.insync")
+    assert not plan.errors
