@@ -18,7 +18,7 @@ from reconciler.apply import Outcome, Progress, execute, preflight
 from reconciler.connection import admin_client, resolve
 from reconciler.diff import TOPIC
 from reconciler.errors import ReconcilerError
-from reconciler.model import Connection, Desired, Observed, Plan
+from reconciler.model import Action, Change, Connection, Desired, Observed, Plan
 from reconciler.msk.apply import apply_cluster
 from reconciler.msk.session import MskSide, observe_msk, plan_msk
 from reconciler.observe import observe
@@ -150,7 +150,7 @@ class Applied:
 
 
 class _Verifier:
-    """Re-plans through every broker at once, with one client per broker.
+    """Reads the cluster back through every broker, with one client per broker.
 
     Each broker answers from its own copy of the metadata. With `names`, only those topics are
     read back, so verifying one change among 10,000 topics costs what one change costs.
@@ -185,8 +185,26 @@ class _Verifier:
 
         return list(pool.map(one, self.clients))
 
-    def plans(self, pool: ThreadPoolExecutor) -> list[Plan]:
-        return [build_plan(self.desired, o, guard_wipe=False) for o in self.observations(pool)]
+    def plans_on_each(self, others: set[str]) -> list[Plan]:
+        """Every changed topic on the first broker; only `others` on the rest."""
+        plans = []
+        for index, (admin, conn, node_id) in enumerate(self.clients):
+            names = (self.names or set()) if index == 0 else others
+            if index and not names:
+                continue
+            desired = replace(
+                self.desired, topics={n: t for n, t in self.desired.topics.items() if n in names}
+            )
+            observed = observe(
+                admin,
+                conn,
+                desired.environment,
+                desired.topics,
+                only=names,
+                config_broker=node_id,
+            )
+            plans.append(build_plan(desired, observed, guard_wipe=False))
+        return plans
 
 
 def agreed_plan(planned: Planned, settle_seconds: float = 30.0) -> Planned:
@@ -222,17 +240,51 @@ def agreed_plan(planned: Planned, settle_seconds: float = 30.0) -> Planned:
     return replace(planned, observed=observed, plan=plan)
 
 
+def _expected_partitions(change: Change) -> int | None:
+    """Partitions a changed topic has once applied (None: it is gone)."""
+    if change.action is Action.DELETE:
+        return None
+    after = {d.field: d.after for d in change.diff}.get("partitions")
+    return int(after) if after is not None else -1  # -1: exists, count unchanged
+
+
+def _metadata_settled(admin: AdminClient, changes: list[Change], timeout: float) -> bool:
+    """Cheap first check: this broker lists created topics, not deleted ones, new counts."""
+    topics = admin.list_topics(timeout=timeout).topics
+    for change in changes:
+        expected = _expected_partitions(change)
+        listed = topics.get(change.name)
+        if expected is None and listed is not None:
+            return False
+        if expected is not None and (
+            listed is None or expected not in (-1, len(listed.partitions))
+        ):
+            return False
+    return True
+
+
 def _verify_topics(planned: Planned, failed: set[str], settle_seconds: float) -> Plan:
+    """Read the changed topics back until every broker reports the empty plan.
+
+    First the cheap Metadata on every broker (creates, deletes, partition counts); then the
+    full read-back on one broker, and on the others only for topics whose configs were
+    altered: a created topic's configs reach a broker in the same metadata record batch as
+    the topic itself, so a broker that lists it has them.
+    """
+    changes = [c for c in planned.plan.changes if c.name not in failed]
     verifier = _Verifier(planned, {c.name for c in planned.plan.changes})
+    altered = {c.name for c in changes if c.action is Action.UPDATE}
+    timeout = planned.connection.timeout_seconds
     deadline = time.monotonic() + settle_seconds
-    with ThreadPoolExecutor(max_workers=max(1, len(verifier.clients))) as pool:
-        while True:
-            plans = verifier.plans(pool)
+    while True:
+        ready = all(_metadata_settled(a, changes, timeout) for a, _, _ in verifier.clients)
+        if ready or time.monotonic() > deadline:
+            plans = verifier.plans_on_each(altered)
             remaining = max(plans, key=lambda p: len(p.changes))
             settled = all({c.name for c in p.changes} <= failed for p in plans)  # failures stay
             if settled or time.monotonic() > deadline:
                 return remaining
-            time.sleep(0.2)
+        time.sleep(0.2)
 
 
 def apply_and_verify(
