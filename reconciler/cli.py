@@ -18,7 +18,7 @@ from confluent_kafka import KafkaException
 
 from reconciler import __version__
 from reconciler.connection import LIBRDKAFKA_LOG
-from reconciler.errors import ReconcilerError, SpecError
+from reconciler.errors import ReconcilerError
 from reconciler.github.cli import github
 from reconciler.local import cluster as local_cluster
 from reconciler.local import msk_endpoint
@@ -54,9 +54,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except SpecError as exc:
-            _fail(str(exc))
-        except (ReconcilerError, LocalKafkaError) as exc:
+        except (ReconcilerError, LocalKafkaError) as exc:  # SpecError included
             _fail(str(exc))
         except KafkaException as exc:  # e.g. a caFile librdkafka cannot read
             _fail(f"Kafka client: {exc.args[0] if exc.args else exc}")

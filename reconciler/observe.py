@@ -1,9 +1,9 @@
 """Read the live state of a Kafka cluster: the only reader, and a batched one.
 
-Round trips do not grow with the number of topics: one Metadata request for every topic, one
-DescribeCluster for racks, DescribeConfigs for all relevant topics in one batch, and one for a
-broker (the values a topic falls back to when an override is removed: confluent-kafka keys
-synonyms by name, which loses the broker-level entry, so we read the broker directly).
+No per-topic round trips: one Metadata request for every topic, one DescribeCluster for racks,
+DescribeConfigs for the relevant topics in pipelined batches of CHUNK, and one for a broker
+(the values a topic falls back to when an override is removed: confluent-kafka keys synonyms
+by name, which loses the broker-level entry, so we read the broker directly).
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def _unreachable(admin: AdminClient, conn: Connection, exc: Exception) -> Connec
     hint = (
         "check that the brokers run and are reachable from here (local cluster: "
         "`reconciler local status`), that securityProtocol matches the listener "
-        "(MSK: 9092 PLAINTEXT, 9094 TLS, 9096 SASL/SCRAM, 9098 IAM)"
+        "(MSK: 9092 PLAINTEXT, 9094 TLS, 9096 SASL/SCRAM)"
     )
     if "PLAINTEXT broker listener" in detail:
         hint = (

@@ -152,57 +152,37 @@ class Applied:
 class _Verifier:
     """Reads the cluster back through every broker, with one client per broker.
 
-    Each broker answers from its own copy of the metadata. With `names`, only those topics are
-    read back, so verifying one change among 10,000 topics costs what one change costs.
+    Each broker answers from its own copy of the metadata. Reads can be narrowed to some
+    topics, so verifying one change among 10,000 topics costs what one change costs.
     """
 
-    def __init__(self, planned: Planned, names: set[str] | None) -> None:
-        self.desired = (
-            planned.desired
-            if names is None
-            else replace(
-                planned.desired,
-                topics={n: t for n, t in planned.desired.topics.items() if n in names},
-            )
-        )
-        self.names = names
+    def __init__(self, planned: Planned) -> None:
+        self.desired = planned.desired
         self.clients = []
         for broker in planned.observed.brokers if planned.observed else ():
             conn = replace(planned.connection, bootstrap_servers=f"{broker.host}:{broker.port}")
             self.clients.append((admin_client(conn), conn, broker.node_id))
 
-    def observations(self, pool: ThreadPoolExecutor) -> list[Observed]:
-        def one(client: tuple[AdminClient, Connection, int]) -> Observed:
-            admin, conn, node_id = client
-            return observe(
-                admin,
-                conn,
-                self.desired.environment,
-                self.desired.topics,
-                only=self.names,
-                config_broker=node_id,
-            )
+    def read(self, index: int, names: set[str] | None) -> tuple[Desired, Observed]:
+        """The specs (narrowed to `names`) and what broker `index` reports for them."""
+        admin, conn, node_id = self.clients[index]
+        desired = self.desired
+        if names is not None:
+            topics = {n: t for n, t in desired.topics.items() if n in names}
+            desired = replace(desired, topics=topics)
+        observed = observe(
+            admin, conn, desired.environment, desired.topics, only=names, config_broker=node_id
+        )
+        return desired, observed
 
-        return list(pool.map(one, self.clients))
-
-    def plans_on_each(self, others: set[str]) -> list[Plan]:
-        """Every changed topic on the first broker; only `others` on the rest."""
+    def plans_on_each(self, first: set[str], others: set[str]) -> list[Plan]:
+        """`first` read back on the first broker; `others` on the rest (skipped when empty)."""
         plans = []
-        for index, (admin, conn, node_id) in enumerate(self.clients):
-            names = (self.names or set()) if index == 0 else others
+        for index in range(len(self.clients)):
+            names = first if index == 0 else others
             if index and not names:
                 continue
-            desired = replace(
-                self.desired, topics={n: t for n, t in self.desired.topics.items() if n in names}
-            )
-            observed = observe(
-                admin,
-                conn,
-                desired.environment,
-                desired.topics,
-                only=names,
-                config_broker=node_id,
-            )
+            desired, observed = self.read(index, names)
             plans.append(build_plan(desired, observed, guard_wipe=False))
         return plans
 
@@ -215,12 +195,13 @@ def agreed_plan(planned: Planned, settle_seconds: float = 30.0) -> Planned:
     """
     if planned.observed is None:
         return planned
-    verifier = _Verifier(planned, None)
+    verifier = _Verifier(planned)
+    everything = range(len(verifier.clients))
     deadline = time.monotonic() + settle_seconds
     with ThreadPoolExecutor(max_workers=max(1, len(verifier.clients))) as pool:
         while True:
-            views = verifier.observations(pool)
-            digests = {build_plan(verifier.desired, o).observed_digest for o in views}
+            views = [o for _, o in pool.map(lambda i: verifier.read(i, None), everything)]
+            digests = {build_plan(planned.desired, o).observed_digest for o in views}
             if len(digests) == 1:
                 break
             if time.monotonic() > deadline:
@@ -272,19 +253,26 @@ def _verify_topics(planned: Planned, failed: set[str], settle_seconds: float) ->
     the topic itself, so a broker that lists it has them.
     """
     changes = [c for c in planned.plan.changes if c.name not in failed]
-    verifier = _Verifier(planned, {c.name for c in planned.plan.changes})
+    verifier = _Verifier(planned)
+    changed = {c.name for c in planned.plan.changes}
     altered = {c.name for c in changes if c.action is Action.UPDATE}
     timeout = planned.connection.timeout_seconds
     deadline = time.monotonic() + settle_seconds
     while True:
         ready = all(_metadata_settled(a, changes, timeout) for a, _, _ in verifier.clients)
         if ready or time.monotonic() > deadline:
-            plans = verifier.plans_on_each(altered)
+            plans = verifier.plans_on_each(changed, altered)
             remaining = max(plans, key=lambda p: len(p.changes))
             settled = all({c.name for c in p.changes} <= failed for p in plans)  # failures stay
             if settled or time.monotonic() > deadline:
                 return remaining
         time.sleep(0.2)
+
+
+def _msk_changes_left(planned: Planned) -> list[Change]:
+    """Read MSK again after applying: what the cluster still lacks."""
+    after = observe_msk(planned.desired)
+    return plan_msk(planned.desired, after, planned.observed)[0] if after else []
 
 
 def apply_and_verify(
@@ -325,8 +313,7 @@ def apply_and_verify(
         if not all(o.done for o in outcomes):
             skipped = "not attempted: the MSK changes before it did not complete"
             outcomes += [Outcome(c, False, skipped) for c in topics.changes]
-            after = observe_msk(planned.desired)
-            left, _ = plan_msk(planned.desired, after, planned.observed) if after else ([], [])
+            left = _msk_changes_left(planned)
             return Applied(outcomes, replace(plan, changes=(*left, *topics.changes)))
     remaining = replace(topics, changes=())
     if topics.changes and planned.admin is not None:
@@ -334,7 +321,5 @@ def apply_and_verify(
         failed = {o.change.name for o in outcomes if not o.done}
         remaining = _verify_topics(planned, failed, settle_seconds)
     if cluster_changes:
-        after = observe_msk(planned.desired)
-        left, _ = plan_msk(planned.desired, after, planned.observed) if after else ([], [])
-        remaining = replace(remaining, changes=(*left, *remaining.changes))
+        remaining = replace(remaining, changes=(*_msk_changes_left(planned), *remaining.changes))
     return Applied(outcomes, remaining)
