@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections import deque
 from collections.abc import Collection, Mapping
 from concurrent.futures import Future
@@ -193,6 +194,33 @@ def _describe_configs(
     return result, broker
 
 
+def _read_lagging(
+    admin: AdminClient,
+    wanted: Mapping[str, Collection[str]],
+    configs: dict[str, dict[str, ObservedConfig]],
+    timeout: float,
+) -> None:
+    """Topics listed by Metadata whose configs came back UNKNOWN_TOPIC_OR_PART: either deleted
+    in between (gone from Metadata too) or answered by a broker that has not learned of them
+    yet (a topic created moments ago). Ask again until each is one or the other."""
+    deadline = time.monotonic() + timeout
+    missing = [name for name in wanted if name not in configs]
+    while missing:
+        listed = admin.list_topics(timeout=timeout).topics
+        missing = [name for name in missing if name in listed]  # the rest were deleted
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            raise ReconcilerError(
+                f"the brokers list {len(missing)} topic(s) (e.g. {missing[0]!r}) but cannot "
+                f"describe them after {timeout:g}s; the cluster may be changing. Try again"
+            )
+        time.sleep(0.2)
+        more, _ = _describe_configs(admin, {n: wanted[n] for n in missing}, None, timeout)
+        configs.update(more)
+        missing = [name for name in missing if name not in configs]
+
+
 def observe(
     admin: AdminClient,
     conn: Connection,
@@ -231,10 +259,11 @@ def observe(
     if config_broker is None:
         config_broker = min((n.id for n in cluster.nodes), default=None)
     configs, broker = _describe_configs(admin, wanted, config_broker, timeout)
+    _read_lagging(admin, wanted, configs, timeout)
     topics: dict[str, ObservedTopic] = {}
     for name, topic in listed.items():
         if name in wanted and name not in configs:
-            continue  # deleted between the two calls: it no longer exists
+            continue  # deleted since the Metadata call: it no longer exists
         replicas = {pid: tuple(p.replicas) for pid, p in topic.partitions.items()}
         topics[name] = ObservedTopic(
             name=name,

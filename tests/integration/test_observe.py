@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, ResourceType
 from jsonschema import Draft202012Validator
 
 from reconciler.connection import admin_client
@@ -37,7 +37,16 @@ def create(admin: AdminClient, wait_until: WaitUntil, topics: list[NewTopic]) ->
     for future in admin.create_topics(topics, operation_timeout=30).values():
         future.result()
     names = {t.topic for t in topics}
-    wait_until(lambda a: names <= set(a.list_topics(timeout=10).topics))
+
+    def described(client: AdminClient) -> bool:
+        """Listed and describable: this broker has fully learned of every topic."""
+        if not names <= set(client.list_topics(timeout=10).topics):
+            return False
+        resources = [ConfigResource(ResourceType.TOPIC, n) for n in names]
+        futures = client.describe_configs(resources, request_timeout=10).values()
+        return all(f.exception() is None for f in futures)
+
+    wait_until(described)
 
 
 def test_admin_calls_do_not_grow_with_the_number_of_topics(
