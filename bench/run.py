@@ -53,16 +53,16 @@ from bench.specs import (
     write_env_dir,
 )
 from reconciler import __version__ as reconciler_version
+from reconciler.core.model import Plan
+from reconciler.engine.load import load
+from reconciler.engine.model import Desired
+from reconciler.engine.plan import Planned, build_plan, plan_environment
 from reconciler.local import ClusterMismatchError, LocalCluster, LocalKafkaError, cache_dir
 from reconciler.local import down as cluster_down
 from reconciler.local import up as cluster_up
 from reconciler.local.cluster import DEFAULT_JVM_OPTS
-from reconciler.model import Desired, Plan
-from reconciler.pipeline import Planned, plan_environment
-from reconciler.plan import build_plan
 from reconciler.render.markdown import render_markdown
 from reconciler.render.plan_json import render_json
-from reconciler.specs.load import load
 
 T = TypeVar("T")
 
@@ -359,14 +359,16 @@ def plan_inprocess(env_dir: Path, changed: Sequence[str]) -> tuple[float, Planne
 def all_changing(desired: Desired) -> Desired:
     """Every topic's retention.ms changes: odd ones shrink an hour (destructive), even ones
     grow a day (safe), so the plan has a mix of risks and reasons."""
+    declared = desired.kinds["Topic"]
     topics = {}
-    for index, (name, spec) in enumerate(desired.topics.items()):
+    for index, (name, spec) in enumerate(declared.topics.items()):
         current = int(spec.config.get("retention.ms", str(7 * DAY_MS)))
         wanted = current - 3_600_000 if index % 2 else current + DAY_MS
         topics[name] = dataclasses.replace(
             spec, config={**spec.config, "retention.ms": str(wanted)}
         )
-    return dataclasses.replace(desired, topics=topics)
+    changed = dataclasses.replace(declared, topics=topics)
+    return dataclasses.replace(desired, kinds={**desired.kinds, "Topic": changed})
 
 
 def measure_render(planned: Planned, size: int, repeat: int) -> tuple[report.Stat, report.Stat]:
@@ -462,7 +464,7 @@ def measure_size(ctx: Context, size: int) -> report.SizeResult:
         timeout_seconds=ENV_TIMEOUT_SECONDS,
     )
     write_env_dir(env_dir, files)
-    if len(load(env_dir).topics) != size:
+    if len(load(env_dir).kinds["Topic"].topics) != size:
         raise BenchError(f"the generated specs in {env_dir} do not declare {size} topics")
     bootstrap = ctx.cluster.bootstrap_servers
 

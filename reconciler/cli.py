@@ -1,46 +1,34 @@
-"""The `reconciler` command: validate, show, plan, apply, and a local Kafka cluster.
+"""The `reconciler` command: validate, show, plan, apply, snapshot, github, and a local cluster.
 
 Exit codes (as `terraform plan`): 0 success or no changes; 1 error (invalid specs, an
 unreachable cluster, a change that policy forbids or Kafka cannot make); 2 changes present,
 only with --detailed-exitcode.
+
+Each command imports what it uses when it runs, so `reconciler --version` and `validate`
+never load a client library.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
-from botocore.exceptions import BotoCoreError, ClientError
-from confluent_kafka import KafkaException
 
 from reconciler import __version__
-from reconciler.connection import LIBRDKAFKA_LOG
-from reconciler.errors import ReconcilerError
-from reconciler.github.cli import github
-from reconciler.local import cluster as local_cluster
-from reconciler.local import msk_endpoint
-from reconciler.local.distribution import DEFAULT_KAFKA_VERSION, LocalKafkaError
-from reconciler.model import Action, Plan
-from reconciler.pipeline import (
-    agreed_plan,
-    apply_and_verify,
-    check_saved_plan,
-    plan_environment,
-    plan_from_snapshot,
-    snapshot_environment,
-)
-from reconciler.render.markdown import render_markdown
-from reconciler.render.plan_json import plan_from_json, render_json
-from reconciler.render.text import render_text
-from reconciler.snapshot import dump_snapshot
-from reconciler.specs.load import load
-from reconciler.specs.show import render_effective
+from reconciler.core.errors import ReconcilerError
+
+if TYPE_CHECKING:
+    from reconciler.core.model import Plan
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 ENV_DIR = click.Path(exists=False, file_okay=False, path_type=Path)
+#: Libraries whose exceptions reach the CLI only through a gap in the clients layer; they are
+#: still one clear line, never a traceback.
+_LIBRARIES = ("confluent_kafka", "botocore", "boto3")
 
 
 def _fail(message: str) -> None:
@@ -48,20 +36,38 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_ERROR)
 
 
+def _library_error(exc: BaseException) -> bool:
+    return type(exc).__module__.split(".")[0] in _LIBRARIES
+
+
 class _Group(click.Group):
-    """Turns every ReconcilerError into one clear message and exit 1, never a traceback."""
+    """One clear message and exit 1 for every expected failure, never a traceback; the
+    `github` and `local` groups load only when called."""
+
+    lazy: ClassVar[dict[str, str]] = {
+        "github": "reconciler.github.cli:github",
+        "local": "reconciler.cli_local:local",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            module, _, attr = self.lazy[name].partition(":")
+            command: click.Command = getattr(importlib.import_module(module), attr)
+            return command
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (ReconcilerError, LocalKafkaError) as exc:  # SpecError included
+        except (ReconcilerError, OSError) as exc:  # SpecError included
             _fail(str(exc))
-        except KafkaException as exc:  # e.g. a caFile librdkafka cannot read
-            _fail(f"Kafka client: {exc.args[0] if exc.args else exc}")
-        except (BotoCoreError, ClientError) as exc:
-            _fail(f"AWS: {exc} (check AWS credentials and region: AWS_PROFILE / AWS_REGION)")
-        except OSError as exc:
-            _fail(str(exc))
+        except Exception as exc:
+            if type(exc).__name__ == "LocalKafkaError" or _library_error(exc):
+                _fail(f"{type(exc).__name__}: {exc}")
+            raise
         return None
 
 
@@ -75,18 +81,23 @@ def main(verbose: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
     )
     if verbose:
-        LIBRDKAFKA_LOG.setLevel(logging.DEBUG)
-        LIBRDKAFKA_LOG.propagate = True
+        library = logging.getLogger("reconciler.librdkafka")
+        library.setLevel(logging.DEBUG)
+        library.propagate = True
 
 
 @main.command()
 @click.argument("env_dir", type=ENV_DIR)
 def validate(env_dir: Path) -> None:
     """Check ENV_DIR's specs offline: every problem, with file:line:column."""
+    from reconciler.engine.load import load
+    from reconciler.kinds.registry import KINDS
+
     desired = load(env_dir)
+    counts = [kind.plural(n) for kind in KINDS if (n := kind.count(desired.kinds[kind.name]))]
     click.echo(
-        f"{env_dir}: valid ({len(desired.topics)} topics in {len(desired.files)} files, "
-        f"environment {desired.environment.name})"
+        f"{env_dir}: valid ({', '.join(counts) or 'nothing declared'} in "
+        f"{len(desired.files)} files, environment {desired.environment.name})"
     )
 
 
@@ -94,14 +105,23 @@ def validate(env_dir: Path) -> None:
 @click.argument("env_dir", type=ENV_DIR)
 def show(env_dir: Path) -> None:
     """Print the effective specs of ENV_DIR: includes, defaults and overrides applied."""
+    from reconciler.engine.load import load
+    from reconciler.engine.show import render_effective
+
     click.echo(render_effective(load(env_dir)), nl=False)
 
 
 def _render(plan: Plan, output: str, color: bool) -> str:
     if output == "json":
+        from reconciler.render.plan_json import render_json
+
         return render_json(plan, tool_version=__version__)
     if output == "markdown":
+        from reconciler.render.markdown import render_markdown
+
         return render_markdown(plan)
+    from reconciler.render.text import render_text
+
     return render_text(plan, color=color)
 
 
@@ -150,11 +170,17 @@ def plan(
 ) -> None:
     """Show what apply would change in ENV_DIR's cluster. Writes nothing to the cluster."""
     if observed_file is not None:
+        from reconciler.engine.snapshot import plan_from_snapshot
+
         result = plan_from_snapshot(env_dir, observed_file)
     else:
+        from reconciler.engine.plan import plan_environment
+
         result = plan_environment(env_dir).plan
     click.echo(_render(result, output, _color(color)), nl=output != "json")
     if out_file is not None:
+        from reconciler.render.plan_json import render_json
+
         out_file.write_text(render_json(result, tool_version=__version__), encoding="utf-8")
     if result.errors:
         _fail(f"{len(result.errors)} change(s) cannot be made; see the reasons above")
@@ -193,11 +219,18 @@ def apply(
     poll_seconds: float,
 ) -> None:
     """Make ENV_DIR's cluster match its specs, then verify that the plan is empty."""
-    planned = plan_environment(env_dir)
-    if plan_file is not None:
-        planned = agreed_plan(planned)
+    from reconciler.core.model import Action
+    from reconciler.engine.apply import apply_and_verify
+    from reconciler.engine.plan import plan_environment
+    from reconciler.kinds.base import ApplyOptions, Mode
+    from reconciler.render.text import render_text
+
+    planned = plan_environment(env_dir, mode=Mode.AGREED if plan_file else Mode.PLAN)
     current = planned.plan
     if plan_file is not None:
+        from reconciler.engine.saved import check_saved_plan
+        from reconciler.render.plan_json import plan_from_json
+
         check_saved_plan(plan_from_json(plan_file.read_text(encoding="utf-8")), current)
     click.echo(render_text(current, color=_color(color)))
     if current.errors:
@@ -209,12 +242,12 @@ def apply(
             _fail("refusing to apply without confirmation: pass --auto-approve in automation")
         if not click.confirm("Apply these changes?", default=False):
             _fail("cancelled; nothing was applied")
-    applied = apply_and_verify(
-        planned,
+    options = ApplyOptions(
         progress=lambda line: click.echo(f"  {line}"),
-        msk_wait_seconds=wait_timeout,
-        msk_poll_seconds=poll_seconds,
+        wait_seconds=wait_timeout,
+        poll_seconds=poll_seconds,
     )
+    applied = apply_and_verify(planned, options)
     for outcome in applied.outcomes:
         change = outcome.change
         mark = (
@@ -244,66 +277,14 @@ def apply(
     help="Write the snapshot here.",
 )
 def snapshot(env_dir: Path, out_file: Path) -> None:
-    """Record ENV_DIR's observed cluster state, for `plan --observed` where it is unreachable."""
+    """Record ENV_DIR's observed state, for `plan --observed` where it is unreachable."""
+    from reconciler.engine.snapshot import dump_snapshot, snapshot_environment
+
     taken = snapshot_environment(env_dir)
     out_file.write_text(dump_snapshot(taken), encoding="utf-8")
+    cluster = taken.observed.cluster
+    recorded = ", ".join(name for name, state in taken.observed.kinds.items() if state is not None)
     click.echo(
-        f"{out_file}: {len(taken.observed.topics)} topics of {taken.environment}, "
-        f"cluster {taken.observed.cluster_id}"
+        f"{out_file}: {recorded or 'nothing'} of {taken.environment}, "
+        f"cluster {cluster.cluster_id if cluster else '(not reachable)'}"
     )
-
-
-main.add_command(github)
-
-
-@main.group()
-def local() -> None:
-    """A real local Apache Kafka cluster (KRaft) on loopback, for trying the tool and for tests."""
-
-
-@local.command("up")
-@click.option("--brokers", default=3, show_default=True, help="Number of brokers.")
-@click.option("--kafka-version", default=DEFAULT_KAFKA_VERSION, show_default=True)
-@click.option(
-    "--timeout", default=180.0, show_default=True, help="Seconds to wait for the brokers."
-)
-def local_up(brokers: int, kafka_version: str, timeout: float) -> None:
-    """Start the cluster (or keep the running one) and print shell exports of its address.
-
-    Use it as: eval "$(reconciler local up)"
-    """
-    started = local_cluster.up(brokers=brokers, version=kafka_version, timeout=timeout)
-    endpoint = msk_endpoint.start(started.state_dir, started.bootstrap_servers)
-    click.echo(
-        f"# Kafka {started.kafka_version}: {len(started.brokers)} brokers at "
-        f"{started.bootstrap_servers}; MSK endpoint {endpoint.url} "
-        f"(cluster {msk_endpoint.LOCAL_CLUSTER!r})",
-        err=True,
-    )
-    click.echo(local_cluster.shell_exports(started))
-    click.echo(f"export {msk_endpoint.ENDPOINT_ENV}={endpoint.url}")
-
-
-@local.command("down")
-def local_down() -> None:
-    """Stop the cluster and remove its data (harmless when nothing runs)."""
-    msk_endpoint.stop(local_cluster.default_state_dir())
-    removed = local_cluster.down()
-    click.echo(
-        "Local Kafka cluster stopped and removed." if removed else "No local cluster to stop."
-    )
-
-
-@local.command("status")
-def local_status() -> None:
-    """Show the local cluster's brokers and whether they run; exit 1 when it does not."""
-    found = local_cluster.status()
-    click.echo(local_cluster.render_status(found))
-    endpoint = msk_endpoint.running(local_cluster.default_state_dir())
-    click.echo(
-        f"  MSK endpoint:       {endpoint.url} (pid {endpoint.pid})"
-        if endpoint
-        else "  MSK endpoint:       not running"
-    )
-    if found is None or not found.alive:
-        sys.exit(EXIT_ERROR)

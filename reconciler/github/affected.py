@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.errors import ReconcilerError
+from reconciler.core.errors import ReconcilerError
 
 #: metadata.name's pattern. Names become job matrix values, GitHub environment names and
 #: paths, so anything else is refused rather than passed on.

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from reconciler.core.model import Plan
 from reconciler.github.markers import drift_marker, plan_marker
-from reconciler.model import Plan
 from reconciler.render.markdown import code_span, md_escape, render_markdown
 from reconciler.render.values import one_line, summarize
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import click
 
-from reconciler.errors import ReconcilerError
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.model import Plan
 from reconciler.github.affected import affected, discover, environment_name
 from reconciler.github.bodies import (
     Outcome,
@@ -34,7 +35,6 @@ from reconciler.github.context import run_url as current_run_url
 from reconciler.github.issues import close_drift_issue, upsert_drift_issue
 from reconciler.github.markers import parse_plan_marker
 from reconciler.github.pulls import check_approved, merged_pull, pulls_of_commit
-from reconciler.model import Plan
 from reconciler.render.plan_json import plan_from_json
 
 ENV_DIR = click.Path(file_okay=False, path_type=Path)

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.errors import ReconcilerError
+from reconciler.core.errors import ReconcilerError
 
 DEFAULT_API_URL = "https://api.github.com"
 #: The most items GitHub returns per page; fewer pages mean fewer round trips.

@@ -11,10 +11,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.errors import ReconcilerError
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.model import Plan
 from reconciler.github.client import GitHub, Repo
 from reconciler.github.markers import PlanMarker
-from reconciler.model import Plan
 
 
 class NotApproved(ReconcilerError):

@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.clients.aws import kafka_client
 from reconciler.local.distribution import LocalKafkaError
-from reconciler.msk.clients import kafka_client
 
 STATE_FILE = "msk-endpoint.json"
 ENDPOINT_ENV = "AWS_ENDPOINT_URL_KAFKA"

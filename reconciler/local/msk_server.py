@@ -43,7 +43,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 
-from reconciler.msk import rules
+from reconciler.kinds.msk_cluster import rules
 
 log = logging.getLogger(__name__)
 Json = dict[str, Any]

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from reconciler.model import Change, Plan, Risk
+from reconciler.core.model import Change, Plan, Risk
 from reconciler.render.values import change_lines, one_line, summarize
 
 DEFAULT_LIMIT = 60_000

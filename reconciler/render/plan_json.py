@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import __version__
-from reconciler.errors import ReconcilerError
-from reconciler.model import Action, Change, FieldDiff, Orphan, Plan, Risk
-from reconciler.render.values import Summary, masked, summarize
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.model import Action, Change, FieldDiff, Orphan, Plan, Risk
+from reconciler.render.values import SENSITIVE, Summary, masked, summarize
 
 #: Bump when a change to the shape would break a reader; readers refuse other versions.
 FORMAT_VERSION = 1
@@ -180,12 +180,14 @@ class _Reader:
     def diff(self, value: Any, path: str) -> FieldDiff:
         d = self.obj(value, path, ("field", "before", "after", "risk", "reason"))
         reason = d["reason"]
+        before, after = _from_json(d["before"]), _from_json(d["after"])
         return FieldDiff(
             field=self.text(d["field"], f"{path}/field"),
-            before=_from_json(d["before"]),
-            after=_from_json(d["after"]),
+            before=before,
+            after=after,
             risk=self.risk(d["risk"], f"{path}/risk"),
             reason=None if reason is None else self.text(reason, f"{path}/reason", empty=True),
+            sensitive=SENSITIVE in (before, after),  # written masked, so read back as secret
         )
 
     def change(self, value: Any, path: str) -> Change:

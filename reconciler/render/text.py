@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from reconciler.model import Plan
+from reconciler.core.model import Plan
 from reconciler.render.values import (
     BLOCKED_SYMBOL,
     SYMBOLS,

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from reconciler.model import Action, Change, FieldDiff, Plan, Risk
-from reconciler.topic_configs import TOPIC_CONFIGS, humanize
+from reconciler.core.configs.topic import humanize
+from reconciler.core.model import Action, Change, FieldDiff, Plan, Risk
 
 #: What a secret is replaced with everywhere; a diff stage that cannot see a secret uses it too.
 SENSITIVE = "(sensitive)"
@@ -143,20 +143,12 @@ def _config_name(field: str) -> str | None:
 
 
 def is_sensitive(diff: FieldDiff) -> bool:
-    """A secret by catalog type, by name, or because the diff stage already masked one side.
+    """A secret because its kind says so, or because one side already carries the marker.
 
     If either side carries the marker, the other side is masked too: a real value next to
     "(sensitive)" would be the secret itself.
     """
-    if SENSITIVE in (diff.before, diff.after):
-        return True
-    name = _config_name(diff.field)
-    if name is None:
-        return False
-    definition = TOPIC_CONFIGS.get(name)
-    if definition is not None and definition.type == "password":
-        return True
-    return "password" in name.lower()
+    return diff.sensitive or SENSITIVE in (diff.before, diff.after)
 
 
 def masked(diff: FieldDiff) -> tuple[Any, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,15 +16,10 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 from referencing import Registry, Resource
 
-from reconciler.errors import SpecProblem
+from reconciler.core.errors import SpecProblem
 from reconciler.specs.yaml_source import Document, PathKey
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
-KIND_SCHEMAS = {
-    "Environment": "environment.schema.json",
-    "Topic": "topic.schema.json",
-    "MskCluster": "mskcluster.schema.json",
-}
 API_VERSION = "reconciler/v1"
 
 
@@ -79,8 +75,9 @@ def _problems(error: ValidationError, doc: Document) -> list[SpecProblem]:
     return [SpecProblem(doc.location(path), _field(path), error.message)]
 
 
-def check_document(doc: Document) -> list[SpecProblem]:
-    """Validate the envelope and the kind's schema; every error, located."""
+def check_document(doc: Document, schemas: Mapping[str, str]) -> list[SpecProblem]:
+    """Validate the envelope and the kind's schema (`schemas`: kind -> file); every error,
+    located."""
     data = doc.data
     where = doc.location(())
     if not isinstance(data, dict):
@@ -94,11 +91,11 @@ def check_document(doc: Document) -> list[SpecProblem]:
                 f"expected {API_VERSION!r}, got {data.get('apiVersion')!r}",
             )
         ]
-    if kind not in KIND_SCHEMAS:
-        close = difflib.get_close_matches(str(kind), list(KIND_SCHEMAS), n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"known kinds: {', '.join(KIND_SCHEMAS)}"
+    if kind not in schemas:
+        close = difflib.get_close_matches(str(kind), list(schemas), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"known kinds: {', '.join(schemas)}"
         return [SpecProblem(doc.location(("kind",)), "kind", f"unknown kind {kind!r}", hint)]
     problems: list[SpecProblem] = []
-    for error in validator(KIND_SCHEMAS[kind]).iter_errors(data):
+    for error in validator(schemas[str(kind)]).iter_errors(data):
         problems.extend(_problems(error, doc))
     return problems

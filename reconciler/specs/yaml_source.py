@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from reconciler.errors import SpecProblem
-from reconciler.model import Location
+from reconciler.core.errors import SpecProblem
+from reconciler.core.model import Location
 
 PathKey = tuple[str | int, ...]
 

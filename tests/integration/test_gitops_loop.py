@@ -27,12 +27,11 @@ from confluent_kafka.admin import (
 )
 
 from reconciler.cli import main
+from reconciler.engine.plan import build_plan, plan_environment
+from reconciler.engine.snapshot import Snapshot, dump_snapshot, load_snapshot
 from reconciler.github.bodies import DRIFT_LABEL
 from reconciler.github.cli import github
 from reconciler.github.markers import parse_plan_marker, plan_marker
-from reconciler.pipeline import plan_environment
-from reconciler.plan import build_plan
-from reconciler.snapshot import Snapshot, dump_snapshot, load_snapshot
 from tests.fake_github import FakeGitHub, serve
 from tests.integration.conftest import WaitUntil
 

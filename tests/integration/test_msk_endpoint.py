@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.exceptions import ClientError
 
+from reconciler.clients.aws import kafka_client
+from reconciler.kinds.msk_cluster import rules
 from reconciler.local.msk_server import IMPLEMENTED, MskServer, start_msk_server
-from reconciler.msk import rules
-from reconciler.msk.clients import kafka_client
 from tests.unit.test_msk_wire import WireLog
 
 if TYPE_CHECKING:

@@ -19,21 +19,17 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from moto.server import ThreadedMotoServer
 
-from reconciler.apply import Outcome
-from reconciler.errors import ReconcilerError
+from reconciler.clients.aws import Service, kafka_client, logs_client
+from reconciler.clients.session import pick_bootstrap
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.model import Change, Risk
+from reconciler.kinds.base import ApplyOptions, Outcome
+from reconciler.kinds.msk_cluster.apply import apply_changes
+from reconciler.kinds.msk_cluster.diff import cluster_warnings, plan_cluster
+from reconciler.kinds.msk_cluster.model import MskObserved
+from reconciler.kinds.msk_cluster.observe import fingerprint, observe_cluster, observe_spec
+from reconciler.kinds.msk_cluster.spec import MskClusterSpec, parse_cluster
 from reconciler.local.msk_server import MskServer, start_msk_server
-from reconciler.model import Change, Risk
-from reconciler.msk.apply import apply_cluster
-from reconciler.msk.clients import kafka_client, logs_client
-from reconciler.msk.diff import cluster_warnings, plan_cluster
-from reconciler.msk.observe import (
-    MskObserved,
-    bootstrap_servers,
-    fingerprint,
-    observe,
-    observe_cluster,
-)
-from reconciler.msk.spec import MskClusterSpec, parse_cluster
 from tests.unit.test_msk_spec import SEED_DOC
 from tests.unit.test_msk_wire import WireLog
 
@@ -66,24 +62,26 @@ class Env:
     wire: WireLog
     progress: list[str] = field(default_factory=list)
 
+    @property
+    def msk_api(self) -> Service:
+        return Service(self.kafka, "MSK")
+
+    @property
+    def logs_api(self) -> Service:
+        return Service(self.logs, "CloudWatch Logs")
+
     def now(self) -> datetime:
         return datetime.now(UTC) + timedelta(seconds=self.msk.backend.clock_offset)
 
     def observe(self, spec: MskClusterSpec) -> MskObserved:
-        return observe(self.kafka, self.logs, spec)
+        return observe_spec(self.msk_api, self.logs_api, spec)
 
     def plan(self, spec: MskClusterSpec, **options: Any) -> list[Change]:
         return plan_cluster(spec, self.observe(spec), now=self.now(), **options)
 
     def apply(self, changes: list[Change], wait: float = 10.0) -> list[Outcome]:
-        return apply_cluster(
-            self.kafka,
-            self.logs,
-            changes,
-            self.progress.append,
-            wait_timeout=wait,
-            poll_seconds=0.05,
-        )
+        options = ApplyOptions(self.progress.append, wait_seconds=wait, poll_seconds=0.05)
+        return apply_changes(self.msk_api, self.logs_api, changes, options)
 
     def converge(self, spec: MskClusterSpec) -> list[Outcome]:
         """Plan, apply, and check the next plan is empty (invariant 1)."""
@@ -147,11 +145,11 @@ def test_a_missing_cluster_is_created_with_its_log_group_and_configuration(env: 
     assert env.plan(seed) == []
     groups = env.logs.describe_log_groups(logGroupNamePrefix=GROUP)["logGroups"]
     assert [(g["logGroupName"], g.get("retentionInDays")) for g in groups] == [(GROUP, 7)]
-    cluster = observe_cluster(env.kafka, env.logs, seed.name)
+    cluster = observe_cluster(env.msk_api, env.logs_api, seed.name)
     assert cluster is not None and cluster.configuration is not None
     assert cluster.configuration.label == "malawi-pg-kafka-cluster:1"
     assert cluster.actual.server_properties == seed.server_properties
-    assert bootstrap_servers(cluster, "SSL") == TLS_BOOTSTRAP
+    assert pick_bootstrap(cluster.bootstrap_brokers, "SSL", None) == TLS_BOOTSTRAP
 
 
 def test_a_server_property_change_plans_a_new_revision_and_applies_it(env: Env) -> None:
@@ -159,18 +157,18 @@ def test_a_server_property_change_plans_a_new_revision_and_applies_it(env: Env) 
     changed = dataclasses.replace(
         seed, server_properties={**(seed.server_properties or {}), "num.partitions": "6"}
     )
-    before = fingerprint(env.observe(changed))
-    assert fingerprint(env.observe(changed)) == before  # reading changes nothing
+    before = fingerprint(None, env.observe(changed))
+    assert fingerprint(None, env.observe(changed)) == before  # reading changes nothing
     plan = env.plan(changed)
     assert operations(plan) == ["UpdateConfiguration", "UpdateClusterConfiguration"]
     assert plan[0].diff[0].after == "malawi-pg-kafka-cluster:2"
     env.apply(plan)
-    cluster = observe_cluster(env.kafka, env.logs, changed.name)
+    cluster = observe_cluster(env.msk_api, env.logs_api, changed.name)
     assert cluster is not None and cluster.configuration is not None
     assert cluster.configuration.label == "malawi-pg-kafka-cluster:2"
     assert cluster.configuration.server_properties["num.partitions"] == "6"
     assert env.plan(changed) == []
-    assert fingerprint(env.observe(changed)) != before  # a saved plan from before is stale
+    assert fingerprint(None, env.observe(changed)) != before  # a saved plan from before is stale
 
 
 def test_two_updates_run_one_after_another_each_waiting_for_the_previous(env: Env) -> None:
@@ -185,7 +183,7 @@ def test_two_updates_run_one_after_another_each_waiting_for_the_previous(env: En
     assert operations(plan) == ["UpdateBrokerType", "UpdateBrokerCount", "UpdateBrokerStorage"]
     env.apply(plan)
     assert env.plan(bigger) == []
-    cluster = observe_cluster(env.kafka, env.logs, seed.name)
+    cluster = observe_cluster(env.msk_api, env.logs_api, seed.name)
     assert cluster is not None
     runs = sorted((o for o in cluster.operations if o.type != "CREATE"), key=lambda o: o.start or 0)
     assert [o.type for o in runs] == [
@@ -221,7 +219,7 @@ def test_brokers_are_removed_only_as_msk_allows(env: Env) -> None:
     assert [(c.operation, c.risk) for c in removal] == [("UpdateBrokerCount", Risk.DISRUPTIVE)]
     env.apply(removal)
     assert env.plan(dataclasses.replace(m5, broker_count=2)) == []
-    cluster = observe_cluster(env.kafka, env.logs, seed.name)
+    cluster = observe_cluster(env.msk_api, env.logs_api, seed.name)
     assert cluster is not None and cluster.operations[0].type == "DECREASE_BROKER_COUNT"
 
 
@@ -376,7 +374,7 @@ def test_security_then_public_access_then_tags_and_retention(env: Env) -> None:
     ]
     env.apply(plan)
     assert env.plan(wanted) == []
-    cluster = observe_cluster(env.kafka, env.logs, seed.name)
+    cluster = observe_cluster(env.msk_api, env.logs_api, seed.name)
     assert cluster is not None
     assert cluster.bootstrap_brokers["BootstrapBrokerStringPublicSaslIam"] == TLS_BOOTSTRAP
     shorter = spec(

@@ -11,9 +11,10 @@ import pytest
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, ResourceType
 from jsonschema import Draft202012Validator
 
-from reconciler.connection import admin_client
-from reconciler.model import Connection, Environment, TopicSpec
-from reconciler.observe import observe
+from reconciler.clients.kafka import KafkaAdmin, admin_client
+from reconciler.core.environment import Connection
+from reconciler.kinds.topic.model import ObservedTopics, Topics, TopicSpec
+from reconciler.kinds.topic.observe import observe_with
 from reconciler.render.plan_json import plan_to_dict
 from tests.integration.conftest import WaitUntil
 
@@ -31,6 +32,14 @@ class CountingAdmin:
     def __getattr__(self, name: str) -> Any:
         self.calls[name] += 1
         return getattr(self.inner, name)
+
+
+def observe(admin: KafkaAdmin, desired: Topics) -> tuple[ObservedTopics, Any]:
+    """What a plan reads: Metadata and DescribeCluster once, then the topics' configs."""
+    metadata = admin.topic_metadata()
+    cluster = admin.cluster(metadata)
+    first = min(b.node_id for b in cluster.brokers)
+    return observe_with(admin, desired, metadata, first), cluster
 
 
 def create(admin: AdminClient, wait_until: WaitUntil, topics: list[NewTopic]) -> None:
@@ -62,9 +71,9 @@ def test_admin_calls_do_not_grow_with_the_number_of_topics(
             wait_until,
             [NewTopic(n, 1, 1, config={"retention.ms": "3600000"}) for n in names],
         )
-        env = Environment("t", "t", conn, managed_topics=(f"{prefix}*",))
         counting = CountingAdmin(admin_client(conn))
-        observed = observe(counting, conn, env, {})  # type: ignore[arg-type]
+        admin_under_test = KafkaAdmin(counting, conn)  # type: ignore[arg-type]
+        observed, _ = observe(admin_under_test, Topics(manage=(f"{prefix}*",)))
         mine = {n: t for n, t in observed.topics.items() if n.startswith(prefix)}
         assert len(mine) == size
         assert all(t.configs["retention.ms"].value == "3600000" for t in mine.values())
@@ -80,13 +89,12 @@ def test_observe_reads_placement_racks_and_sources(
     name = f"{topic_prefix}placed"
     create(admin, wait_until, [NewTopic(name, 3, 3, config={"cleanup.policy": "delete,compact"})])
     conn = Connection(bootstrap_servers, security_protocol="PLAINTEXT")
-    env = Environment("t", "t", conn)
-    declared = {name: TopicSpec(name, 3, 3, {"segment.bytes": "1073741824"})}
-    observed = observe(admin_client(conn), conn, env, declared)
+    declared = Topics({name: TopicSpec(name, 3, 3, {"segment.bytes": "1073741824"})})
+    observed, cluster = observe(KafkaAdmin.connect(conn), declared)
     topic = observed.topics[name]
     assert (topic.partitions, topic.replication_factor) == (3, 3)
     assert all(sorted(r) == [1, 2, 3] for r in topic.replicas.values())
-    assert len({b.rack for b in observed.brokers}) == 3
+    assert len({b.rack for b in cluster.brokers}) == 3
     policy = topic.configs["cleanup.policy"]
     assert (policy.value, policy.source) == ("compact,delete", "DYNAMIC_TOPIC_CONFIG")
     assert topic.configs["segment.bytes"].source == "DEFAULT_CONFIG"  # declared, so read
@@ -96,7 +104,7 @@ def test_observe_reads_placement_racks_and_sources(
 def test_real_plan_json_matches_the_published_schema(
     bootstrap_servers: str, topic_prefix: str, tmp_path: Path
 ) -> None:
-    from reconciler.pipeline import plan_environment
+    from reconciler.engine.plan import plan_environment
 
     (tmp_path / "env.yaml").write_text(
         "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {name: schema}\nspec:\n"

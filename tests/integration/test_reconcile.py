@@ -21,10 +21,12 @@ from confluent_kafka.admin import (
 )
 
 from reconciler.cli import main
+from reconciler.core.model import Action
+from reconciler.engine.apply import apply_and_verify
+from reconciler.engine.plan import plan_environment
+from reconciler.kinds.base import ApplyOptions
 from reconciler.local import LocalCluster
 from reconciler.local.distribution import classpath, ensure_distribution, find_java
-from reconciler.model import Action
-from reconciler.pipeline import apply_and_verify, plan_environment
 from tests.integration.conftest import WaitUntil
 
 pytestmark = pytest.mark.integration
@@ -388,7 +390,7 @@ def test_partial_failure_says_what_was_done_and_rerun_converges(
     for future in admin.delete_topics([f"{p}gone"], operation_timeout=10).values():
         future.result()
     wait_until(lambda a: f"{p}gone" not in prefixed(a, p))
-    applied = apply_and_verify(planned, progress=lambda _: None, settle_seconds=5)
+    applied = apply_and_verify(planned, ApplyOptions(lambda _: None, settle_seconds=5))
     outcomes = {o.change.name: o for o in applied.outcomes}
     assert outcomes[f"{p}a"].done and outcomes[f"{p}a"].detail == "update config"
     assert not outcomes[f"{p}gone"].done

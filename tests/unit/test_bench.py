@@ -25,9 +25,8 @@ from bench.specs import (  # noqa: E402
     with_changed_retention,
     write_env_dir,
 )
-from reconciler.model import Environment  # noqa: E402
-from reconciler.ownership import is_managed  # noqa: E402
-from reconciler.specs.load import load  # noqa: E402
+from reconciler.engine.load import load  # noqa: E402
+from reconciler.kinds.topic.model import Topics  # noqa: E402
 
 
 def _write(directory: Path, count: int, replication_factor: int = 2) -> None:
@@ -50,9 +49,9 @@ def test_generated_env_dir_loads_with_the_same_values_kafka_gets(tmp_path: Path)
     desired = load(tmp_path)
     assert desired.environment.connection.bootstrap_servers == "127.0.0.1:9092"
     assert desired.environment.connection.security_protocol == "PLAINTEXT"
-    assert list(desired.topics) == [t.name for t in topics]
+    assert list(desired.kinds["Topic"].topics) == [t.name for t in topics]
     for topic in topics:
-        spec = desired.topics[topic.name]
+        spec = desired.kinds["Topic"].topics[topic.name]
         assert (spec.partitions, spec.replication_factor) == (1, 2)
         # What the spec declares normalises to exactly what CreateTopics sends: no-change plan.
         assert dict(spec.config) == topic.kafka_config()
@@ -89,14 +88,16 @@ def test_names_and_ownership() -> None:
     assert topic_name(MAIN_PREFIX, 10_000) == "bench-10000"
     env = _environment()
     # The apply benchmark's topics are never orphans of the size-N environment.
-    assert is_managed(env, topic_name(MAIN_PREFIX, 1), declared=False)
-    assert not is_managed(env, topic_name(APPLY_PREFIX, 1), declared=False)
+    assert env.owns(topic_name(MAIN_PREFIX, 1))
+    assert not env.owns(topic_name(APPLY_PREFIX, 1))
 
 
-def _environment() -> Environment:
+def _environment() -> Topics:
+    """The benchmark environment's topic ownership, with no topics declared."""
     with tempfile.TemporaryDirectory() as directory:
         _write(Path(directory), 1)
-        return load(directory).environment
+        owner: Topics = load(directory).kinds["Topic"]
+        return owner.only(set())
 
 
 def test_one_change_rewrites_one_file_with_one_different_value(tmp_path: Path) -> None:
@@ -111,11 +112,11 @@ def test_one_change_rewrites_one_file_with_one_different_value(tmp_path: Path) -
     )
     assert [p.name for p in rewritten] == ["topics-002.yaml"]
     after = load(tmp_path)
-    different = [
-        n for n in before.topics if before.topics[n].config != after.topics[n].config
-    ]  # (locations below the edit move down a line)
+    old, new = before.kinds["Topic"].topics, after.kinds["Topic"].topics
+    different = [n for n in old if old[n].config != new[n].config]
+    # (locations below the edit move down a line)
     assert different == [topics[150].name]
-    assert after.topics[topics[150].name].config["retention.ms"] == str(9 * 86_400_000)
+    assert new[topics[150].name].config["retention.ms"] == str(9 * 86_400_000)
     assert before.digest != after.digest
     assert write_env_dir(tmp_path, files) == [tmp_path / "topics-002.yaml"]
     assert load(tmp_path).digest == before.digest
@@ -125,7 +126,7 @@ def test_write_env_dir_removes_stale_yaml(tmp_path: Path) -> None:
     _write(tmp_path, 250)
     _write(tmp_path, 50)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["environment.yaml", "topics-001.yaml"]
-    assert len(load(tmp_path).topics) == 50
+    assert len(load(tmp_path).kinds["Topic"].topics) == 50
 
 
 def test_stat_median_and_spread() -> None:

@@ -2,33 +2,25 @@
 
 from __future__ import annotations
 
-from reconciler.model import (
-    Action,
-    Broker,
-    Connection,
-    Desired,
-    Environment,
-    Observed,
+from dataclasses import replace
+
+from reconciler.core.cluster import ClusterView
+from reconciler.core.model import Action, Plan, Risk
+from reconciler.kinds.topic.diff import diff_topics
+from reconciler.kinds.topic.model import (
     ObservedConfig,
     ObservedTopic,
-    Plan,
-    Policy,
-    Risk,
+    ObservedTopics,
+    TopicPolicy,
+    Topics,
     TopicSpec,
 )
-from reconciler.plan import build_plan
-
-BROKERS = tuple(Broker(i, "127.0.0.1", 9092 + i, f"az-{i}") for i in (1, 2, 3))
+from tests.planning import BROKERS, desired_of, observed_of, plan_of
 
 
-def env(manage: tuple[str, ...] = ("*",), allow_delete: bool = False) -> Environment:
-    return Environment(
-        name="test",
-        directory="specs/test",
-        connection=Connection("127.0.0.1:9092"),
-        managed_topics=manage,
-        policy=Policy(allow_delete=allow_delete),
-    )
+def env(manage: tuple[str, ...] = ("*",), allow_delete: bool = False) -> Topics:
+    """The Environment's topic ownership and policy, with no topics declared yet."""
+    return Topics({}, manage, policy=TopicPolicy(allow_delete=allow_delete))
 
 
 def spec(name: str, partitions: int = 3, rf: int = 2, **config: str) -> TopicSpec:
@@ -48,12 +40,16 @@ def live(name: str, partitions: int = 3, rf: int = 2, **configs: ObservedConfig)
     return ObservedTopic(name, partitions, rf, replicas, defaults)
 
 
+def topics(*live_topics: ObservedTopic, **defaults: str) -> ObservedTopics:
+    return ObservedTopics({t.name: t for t in live_topics}, defaults)
+
+
 def plan_for(
-    specs: list[TopicSpec], topics: list[ObservedTopic], environment: Environment | None = None
+    specs: list[TopicSpec], live_topics: list[ObservedTopic], environment: Topics | None = None
 ) -> Plan:
-    desired = Desired(env() if environment is None else environment, {s.name: s for s in specs})
-    observed = Observed("cluster", BROKERS, {t.name: t for t in topics})
-    return build_plan(desired, observed)
+    owner = env() if environment is None else environment
+    desired = replace(owner, topics={s.name: s for s in specs})
+    return plan_of(desired_of(Topic=desired), observed_of(Topic=topics(*live_topics)))
 
 
 def override(value: str, inherited: str | None = None) -> ObservedConfig:
@@ -161,10 +157,9 @@ def test_plan_orders_creates_updates_deletes_and_digests_are_stable() -> None:
 
 
 def test_verification_slice_does_not_trip_the_wipe_guard() -> None:
-    environment = env(allow_delete=True)
-    desired = Desired(environment, {})
-    observed = Observed("cluster", BROKERS, {"gone": live("gone")})
-    [change] = build_plan(desired, observed, guard_wipe=False).changes
+    [change] = diff_topics(
+        env(allow_delete=True), topics(live("gone")), 3, guard_wipe=False
+    ).changes
     assert (change.action, change.risk) == (Action.DELETE, Risk.DESTRUCTIVE)
 
 
@@ -175,16 +170,27 @@ def test_sensitive_configs_are_never_compared_or_shown() -> None:
 
 
 def test_the_observed_digest_names_the_cluster() -> None:
-    desired = Desired(env(), {"a": spec("a")})
-    here = build_plan(desired, Observed("cluster-1", BROKERS, {"a": live("a")}))
-    there = build_plan(desired, Observed("cluster-2", BROKERS, {"a": live("a")}))
+    desired = desired_of(Topic=replace(env(), topics={"a": spec("a")}))
+    live_a = topics(live("a"))
+    here = plan_of(desired, observed_of(ClusterView("cluster-1", BROKERS), Topic=live_a))
+    there = plan_of(desired, observed_of(ClusterView("cluster-2", BROKERS), Topic=live_a))
     assert here.observed_digest != there.observed_digest
 
 
 def test_new_topic_below_the_brokers_min_isr_is_warned_about() -> None:
-    desired = Desired(env(), {"a": spec("a", rf=1), "b": spec("b", rf=1, min_insync_replicas="1")})
-    observed = Observed("cluster", BROKERS, {}, defaults={"min.insync.replicas": "2"})
-    plan = build_plan(desired, observed)
+    declared = {"a": spec("a", rf=1), "b": spec("b", rf=1, min_insync_replicas="1")}
+    desired = desired_of(Topic=replace(env(), topics=declared))
+    plan = plan_of(desired, observed_of(Topic=topics(**{"min.insync.replicas": "2"})))
     assert len(plan.warnings) == 1
     assert plan.warnings[0].startswith("a: replicationFactor 1 is below the brokers' min.insync")
     assert not plan.errors
+
+
+def test_secret_configs_are_marked_sensitive_by_the_kind() -> None:
+    """Render masks what the kind marks: password configs, by catalog type or by name."""
+    plan = plan_for(
+        [spec("a", ssl_key_password="hunter2"), spec("b", retention_ms="604800000")], []
+    )
+    fields = {(c.name, d.field): d.sensitive for c in plan.changes for d in c.diff}
+    assert fields[("a", "config.ssl.key.password")]
+    assert not fields[("b", "config.retention.ms")]

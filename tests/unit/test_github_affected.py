@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.errors import ReconcilerError
+from reconciler.core.errors import ReconcilerError
 from reconciler.github.affected import affected, discover, environment_name
 
 ENV = "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {{name: {name}}}\nspec:\n{rest}"

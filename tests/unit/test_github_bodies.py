@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from reconciler.core.model import Action, Change, FieldDiff, Orphan, Plan, Risk
 from reconciler.github.bodies import (
     COMMENT_LIMIT,
     RESULT_START,
@@ -18,7 +19,6 @@ from reconciler.github.bodies import (
     with_result,
 )
 from reconciler.github.markers import parse_drift_marker, parse_plan_marker, plan_marker
-from reconciler.model import Action, Change, FieldDiff, Orphan, Plan, Risk
 from reconciler.render.markdown import marker
 from reconciler.render.values import summarize
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from reconciler.core.model import Action, Change, FieldDiff, Orphan, Plan, Risk
 from reconciler.github.cli import github
 from reconciler.github.markers import parse_plan_marker
-from reconciler.model import Action, Change, FieldDiff, Orphan, Plan, Risk
 from reconciler.render.plan_json import render_json
 from tests.fake_github import FakeGitHub, serve
 

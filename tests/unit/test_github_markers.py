@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reconciler.core.model import Plan
 from reconciler.github.markers import (
     PlanMarker,
     drift_marker,
@@ -9,7 +10,6 @@ from reconciler.github.markers import (
     parse_plan_marker,
     plan_marker,
 )
-from reconciler.model import Plan
 from reconciler.render.markdown import marker, render_markdown
 
 SPECS = "sha256:" + "a" * 64

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from reconciler.core.model import Plan
 from reconciler.github.markers import PlanMarker
 from reconciler.github.pulls import NotApproved, PullRequest, check_approved, merged_pull
-from reconciler.model import Plan
 
 SPECS = "sha256:" + "a" * 64
 OBSERVED = "sha256:" + "b" * 64

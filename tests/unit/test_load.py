@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.errors import SpecError
-from reconciler.specs.load import load
+from reconciler.core.errors import SpecError
+from reconciler.engine.load import load
 
 ENV = """\
 apiVersion: reconciler/v1
@@ -51,7 +51,7 @@ def test_loads_topics_with_units_normalised(tmp_path: Path) -> None:
         },
     )
     desired = load(tmp_path)
-    spec = desired.topics["orders"]
+    spec = desired.kinds["Topic"].topics["orders"]
     assert (spec.partitions, spec.replication_factor) == (6, 2)
     assert spec.config["retention.ms"] == "604800000"
     assert spec.config["retention.bytes"] == str(10 * 1024**3)
@@ -134,7 +134,7 @@ def test_includes_defaults_and_overrides(tmp_path: Path) -> None:
         },
     )
     desired = load(tmp_path / "prod")
-    orders, audit = desired.topics["orders"], desired.topics["audit"]
+    orders, audit = desired.kinds["Topic"].topics["orders"], desired.kinds["Topic"].topics["audit"]
     assert (orders.partitions, orders.replication_factor) == (12, 3)
     assert orders.config == {"min.insync.replicas": "2", "retention.ms": str(14 * 86_400_000)}
     assert (audit.partitions, audit.replication_factor) == (1, 3)

@@ -8,16 +8,22 @@ from typing import Any
 
 import pytest
 
-from reconciler.model import Action, Change, Risk
-from reconciler.msk.diff import cluster_warnings, plan_cluster
-from reconciler.msk.observe import (
+from reconciler.core.model import Action, Change, Risk
+from reconciler.kinds.msk_cluster.diff import cluster_warnings, plan_cluster
+from reconciler.kinds.msk_cluster.model import (
     MskObserved,
     ObservedCluster,
     ObservedConfiguration,
     ObservedLogGroup,
     ObservedOperation,
 )
-from reconciler.msk.spec import ClientAuth, Encryption, MskClusterSpec, Storage, parse_cluster
+from reconciler.kinds.msk_cluster.spec import (
+    ClientAuth,
+    Encryption,
+    MskClusterSpec,
+    Storage,
+    parse_cluster,
+)
 from tests.unit.test_msk_spec import SEED_DOC
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.msk.spec import (
+from reconciler.kinds.msk_cluster.fields import flatten
+from reconciler.kinds.msk_cluster.fields import from_fields as spec_from_fields
+from reconciler.kinds.msk_cluster.spec import (
     ClusterSpecError,
     MskClusterSpec,
-    flatten,
     located_problems,
     parse_cluster,
-    spec_from_fields,
 )
 from reconciler.specs.schema import validator
 from reconciler.specs.yaml_source import load_documents
@@ -144,9 +144,21 @@ def test_server_property_values_are_normalised_so_equal_values_compare_equal() -
         "log.retention.ms": "604800000",
         "log.segment.bytes": "1073741824",
         "unclean.leader.election.enable": "false",
-        "log.cleanup.policy": "delete,compact",
+        "log.cleanup.policy": "compact,delete",  # a set: one order, as for cleanup.policy
         "log.cleaner.min.cleanable.ratio": "0.5",
     }
+    other = seed(serverProperties={"log.cleanup.policy": "compact, delete"})
+    assert parse_cluster(other).server_properties == {"log.cleanup.policy": "compact,delete"}
+
+
+def test_server_property_values_are_checked_like_topic_configs() -> None:
+    """One catalog and one normaliser for broker properties and topic configs."""
+    found = issues(seed(serverProperties={"num.io.threads": 0, "log.retention.ms": "soon"}))
+    assert [f for f, _ in found] == [
+        "spec.serverProperties.num.io.threads",
+        "spec.serverProperties.log.retention.ms",
+    ]
+    assert "out of range" in found[0][1]
 
 
 def test_broker_count_must_be_a_multiple_of_the_availability_zones() -> None:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from reconciler.clients.kafka import ConfigValue
+from reconciler.kinds.topic.observe import inherited_value, topic_configs
 
-from reconciler.observe import inherited_value, topic_configs
+#: confluent-kafka's ConfigSource numbers, as the clients layer names them.
+SOURCES = {1: "DYNAMIC_TOPIC_CONFIG", 4: "STATIC_BROKER_CONFIG", 5: "DEFAULT_CONFIG"}
 
 
-@dataclass
-class Entry:
-    """The attributes of confluent-kafka's ConfigEntry that observe reads."""
-
-    name: str
-    value: str | None
-    source: int  # confluent-kafka hands this over as a bare int
-    is_sensitive: bool = False
+def Entry(name: str, value: str | None, source: int, is_sensitive: bool = False) -> ConfigValue:
+    """A DescribeConfigs entry as the clients layer hands it over (secrets already dropped)."""
+    return ConfigValue(None if is_sensitive else value, SOURCES[source], is_sensitive)
 
 
 def test_inherited_value_prefers_the_most_specific_broker_synonym() -> None:
@@ -55,7 +52,7 @@ def test_only_overrides_and_declared_keys_are_kept() -> None:
 def test_connection_failures_name_each_cause_once() -> None:
     import logging
 
-    from reconciler.observe import RECENT
+    from reconciler.clients.kafka import RECENT
 
     RECENT.messages.clear()
     for port, ms in ((1, 3), (2, 0)):

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from reconciler.errors import ReconcilerError
-from reconciler.model import Action, Change, FieldDiff, Orphan, Plan, Risk
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.model import Action, Change, FieldDiff, Orphan, Plan, Risk
 from reconciler.render import (
     plan_from_dict,
     plan_from_json,
@@ -52,7 +52,7 @@ def sample() -> Plan:
                     FieldDiff(
                         "config.retention.ms", "604800000", "86400000", Risk.DESTRUCTIVE, "shorter"
                     ),
-                    FieldDiff("config.secret", "(sensitive)", None),
+                    FieldDiff("config.secret", "(sensitive)", None, sensitive=True),
                 ),
                 ("shorter retention deletes data",),
             ),
@@ -216,7 +216,7 @@ def test_sensitive_values_are_masked_and_absence_is_kept() -> None:
                 Risk.SAFE,
                 (
                     FieldDiff("config.other", "(sensitive)", "hunter2-secret"),
-                    FieldDiff("config.ssl.key.password", None, "hunter3-secret"),
+                    FieldDiff("config.ssl.key.password", None, "hunter3-secret", sensitive=True),
                 ),
             ),
         ),

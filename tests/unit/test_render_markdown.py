@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from reconciler.model import Action, Change, FieldDiff, Orphan, Plan, Risk
+from reconciler.core.model import Action, Change, FieldDiff, Orphan, Plan, Risk
 from reconciler.render import render_markdown, render_text
 
 SPECS = "sha256:" + "a" * 64
@@ -137,7 +137,7 @@ def test_secrets_never_reach_the_comment() -> None:
         "t",
         Action.UPDATE,
         Risk.SAFE,
-        (FieldDiff("config.ssl.key.password", "hunter2-secret", "hunter3-secret"),),
+        (FieldDiff("config.ssl.key.password", "hunter2-secret", "hunter3-secret", sensitive=True),),
     )
     out = render_markdown(plan(change))
     assert "secret" not in out

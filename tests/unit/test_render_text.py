@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
-import pytest
-
-from reconciler.model import Action, Change, FieldDiff, Orphan, Plan, Risk
+from reconciler.core.configs.topic import SPECIAL_VALUES
+from reconciler.core.model import Action, Change, FieldDiff, Orphan, Plan, Risk
+from reconciler.core.units import format_bytes, format_duration_ms
 from reconciler.render import render_text, summarize
-from reconciler.render import values as render_values
-from reconciler.topic_configs import SPECIAL_VALUES, TOPIC_CONFIGS
-from reconciler.units import format_bytes, format_duration_ms
 
 SPECS = "sha256:" + "a" * 64
 OBSERVED = "sha256:" + "b" * 64
@@ -218,19 +213,19 @@ def test_control_characters_in_reasons_cannot_inject_escapes_or_lines() -> None:
     assert lines_of(out)[-1] == "Plan: 0 to create, 0 to update, 1 to delete."
 
 
-def test_sensitive_values_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
-    catalog = dict(TOPIC_CONFIGS)
-    catalog["fake.secret"] = SimpleNamespace(type="password", unit=None)  # type: ignore[assignment]
-    monkeypatch.setattr(render_values, "TOPIC_CONFIGS", catalog)
+def test_sensitive_values_never_shown() -> None:
+    """Render masks what the kind marks (any field name), and both sides of a half-masked
+    diff; it does not guess from names or catalogs."""
     change = Change(
         "Topic",
         "t",
         Action.UPDATE,
         Risk.SAFE,
         (
-            FieldDiff("config.fake.secret", "old-secret-1", "new-secret-1"),
+            FieldDiff("config.fake.secret", "old-secret-1", "new-secret-1", sensitive=True),
             FieldDiff("config.other", "(sensitive)", "new-secret-2"),
-            FieldDiff("config.ssl.key.password", None, "new-secret-3"),
+            FieldDiff("config.ssl.key.password", None, "new-secret-3", sensitive=True),
+            FieldDiff("users.app.password", "old-secret-4", None, sensitive=True),
         ),
     )
     out = render_text(plan(change), color=False)
@@ -238,6 +233,7 @@ def test_sensitive_values_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "config.fake.secret: (sensitive) -> (sensitive)\n" in out
     assert "config.other: (sensitive) -> (sensitive)\n" in out
     assert "config.ssl.key.password: (unset) -> (sensitive)\n" in out
+    assert "users.app.password: (sensitive) -> (unset)\n" in out
 
 
 def test_summary_counts_partition_the_changes() -> None:

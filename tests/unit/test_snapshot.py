@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from reconciler.model import Broker, Observed, ObservedConfig, ObservedTopic
-from reconciler.snapshot import (
+from reconciler.core.cluster import Broker, ClusterView
+from reconciler.engine.model import Observed
+from reconciler.engine.snapshot import (
     Snapshot,
     SnapshotError,
     age_notice,
@@ -18,15 +20,19 @@ from reconciler.snapshot import (
     dump_snapshot,
     load_snapshot,
 )
+from reconciler.kinds.topic.model import ObservedConfig, ObservedTopic, ObservedTopics
 
 TAKEN = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 
 
 def observed() -> Observed:
-    return Observed(
+    cluster = ClusterView(
         cluster_id="kRaFt-Clüster-1",
         brokers=(Broker(1, "b-1.example", 9094, "euc1-az1"), Broker(2, "b-2.example", 9094, None)),
-        topics={
+        replicas_per_broker={1: 7, 2: 6},
+    )
+    topics = ObservedTopics(
+        {
             "orders": ObservedTopic(
                 "orders",
                 3,
@@ -41,43 +47,54 @@ def observed() -> Observed:
             ),
             "empty": ObservedTopic("empty", 1, 1, {0: (1,)}, {}),
         },
+        {"min.insync.replicas": "1"},
     )
+    return Observed(cluster, {"MskCluster": None, "Topic": topics})
 
 
 def test_round_trip_is_exact() -> None:
     snapshot = Snapshot("dev", TAKEN, observed())
     text = dump_snapshot(snapshot)
     assert text.isascii()
-    assert json.loads(text)["clusterId"] == "kRaFt-Clüster-1"
+    assert json.loads(text)["cluster"]["clusterId"] == "kRaFt-Clüster-1"
     assert json.loads(text)["takenAt"] == "2025-03-01T10:00:00Z"
     assert load_snapshot(text) == snapshot
 
 
 def test_an_empty_cluster_round_trips() -> None:
-    snapshot = Snapshot("dev", TAKEN, Observed(None, (), {}))
+    snapshot = Snapshot(
+        "dev", TAKEN, Observed(ClusterView(None, ()), {"Topic": ObservedTopics({})})
+    )
     assert load_snapshot(dump_snapshot(snapshot)) == snapshot
 
 
 def test_secret_values_are_never_written() -> None:
     secret = ObservedConfig("hunter2", "DYNAMIC_TOPIC_CONFIG", sensitive=True, inherited="x")
     topic = ObservedTopic("t", 1, 1, {0: (1,)}, {"sasl.jaas.config": secret})
-    text = dump_snapshot(Snapshot("dev", TAKEN, Observed("c", (), {"t": topic})))
+    state = Observed(ClusterView("c", ()), {"Topic": ObservedTopics({"t": topic})})
+    text = dump_snapshot(Snapshot("dev", TAKEN, state))
     assert "hunter2" not in text
-    config = load_snapshot(text).observed.topics["t"].configs["sasl.jaas.config"]
+    config = load_snapshot(text).observed.kinds["Topic"].topics["t"].configs["sasl.jaas.config"]
     assert (config.value, config.inherited, config.sensitive) == (None, None, True)
+
+
+def topic(document: dict[str, Any]) -> dict[str, Any]:
+    orders: dict[str, Any] = document["kinds"]["Topic"]["topics"]["orders"]
+    return orders
 
 
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
         (lambda d: d.update(kind="plan"), "expected 'reconciler-snapshot'"),
-        (lambda d: d.update(formatVersion=9), "reads version 1"),
+        (lambda d: d.update(formatVersion=9), "reads version 2"),
         (lambda d: d.update(takenAt="yesterday"), "ISO 8601"),
         (lambda d: d.update(takenAt="2025-03-01T10:00:00"), "time zone"),
-        (lambda d: d["topics"]["orders"].update(partitions="3"), "/topics/orders/partitions"),
-        (lambda d: d["topics"]["orders"].update(partitions=True), "/topics/orders/partitions"),
-        (lambda d: d["topics"]["orders"]["replicas"].update(x=[1]), "partition number"),
-        (lambda d: d["brokers"][0].pop("host"), "missing host"),
+        (lambda d: topic(d).update(partitions="3"), "/kinds/Topic/topics/orders/partitions"),
+        (lambda d: topic(d).update(partitions=True), "/kinds/Topic/topics/orders/partitions"),
+        (lambda d: topic(d)["replicas"].update(x=[1]), "partition number"),
+        (lambda d: d["cluster"]["brokers"][0].pop("host"), "missing host"),
+        (lambda d: d["kinds"].update(Acl={}), "/kinds/Acl: a kind this version does not know"),
     ],
 )
 def test_damaged_snapshots_are_refused_with_the_place(
@@ -102,3 +119,17 @@ def test_the_age_is_said_plainly() -> None:
     notice = age_notice(Snapshot("dev", TAKEN, observed()), TAKEN + timedelta(hours=1))
     assert "snapshot of the cluster taken 2025-03-01T10:00:00Z, 1 hour old" in notice
     assert "not against the live cluster" in notice
+
+
+def test_the_msk_side_round_trips_too() -> None:
+    """Snapshots record every kind, so `plan --observed` plans MSK changes as well."""
+    from reconciler.kinds.msk_cluster.model import ObservedOperation
+    from tests.unit.test_msk_diff import NOW
+    from tests.unit.test_msk_diff import observed as msk_observed
+
+    done = ObservedOperation("arn:op", "UPDATE_BROKER_STORAGE", "UPDATE_COMPLETE", NOW, NOW)
+    state = msk_observed(operations=(done,))
+    snapshot = Snapshot("dev", TAKEN, replace(observed(), kinds={"MskCluster": state}))
+    restored = load_snapshot(dump_snapshot(snapshot))
+    assert restored == snapshot
+    assert restored.observed.kinds["MskCluster"].cluster.operations[0].end == NOW

@@ -10,13 +10,13 @@ import dataclasses
 
 import pytest
 
-from reconciler.topic_configs import (
+from reconciler.core.configs.topic import (
     KAFKA_VERSION,
     MESSAGE_FORMAT_VERSIONS,
     SPECIAL_VALUES,
     TOPIC_CONFIGS,
+    ConfigDef,
     ConfigValueError,
-    TopicConfigDef,
     UnknownConfigError,
     canonical_observed,
     check_combination,
@@ -793,7 +793,7 @@ def test_humanize_none() -> None:
 
 
 def test_topic_config_def_is_constructible_for_tests() -> None:
-    definition = TopicConfigDef(
+    definition = ConfigDef(
         name="x",
         type="long",
         default="1",
@@ -812,7 +812,7 @@ def test_topic_config_def_is_constructible_for_tests() -> None:
 
 def test_types_and_list_kinds_unused_by_3_9_still_work(monkeypatch: pytest.MonkeyPatch) -> None:
     """A future catalog entry should only need data: every ConfigType has a code path."""
-    from reconciler import topic_configs
+    from reconciler.core.configs import topic as topic_configs
 
     base = TOPIC_CONFIGS["retention.ms"]
     extra = {

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from reconciler.units import (
+from reconciler.core.units import (
     DURATION_UNITS_MS,
     SIZE_UNITS_BYTES,
     UnitError,

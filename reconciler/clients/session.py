@@ -1,0 +1,139 @@
+"""The clients of one environment, made when first needed and shared by every kind.
+
+Nothing here imports a client library until a kind asks for its client, so loading the specs
+(validate, show) never pays for one. Where the specs name no brokers, they come from MSK
+(GetBootstrapBrokers for the connection's security protocol).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from reconciler.core.cluster import Broker, ClusterView
+from reconciler.core.environment import Connection, MskRef
+from reconciler.core.errors import (
+    ApiError,
+    ConnectionFailure,
+    ReconcilerError,
+    Unavailable,
+    aws_failure,
+)
+
+if TYPE_CHECKING:
+    from reconciler.clients.aws import Service
+    from reconciler.clients.kafka import KafkaAdmin, TopicMetadata
+
+#: GetBootstrapBrokers keys per security protocol, private before public. SASL_SSL means
+#: SCRAM here: the reconciler does not speak IAM (OAUTHBEARER) to brokers yet, so it never
+#: picks the IAM listener for a mechanism that would fail there.
+BOOTSTRAP_KEYS = {
+    "PLAINTEXT": ("BootstrapBrokerString",),
+    "SSL": ("BootstrapBrokerStringTls", "BootstrapBrokerStringPublicTls"),
+    "SASL_SSL": ("BootstrapBrokerStringSaslScram", "BootstrapBrokerStringPublicSaslScram"),
+}
+#: Cluster states in which MSK answers GetBootstrapBrokers.
+SERVING = frozenset({"ACTIVE", "UPDATING", "HEALING", "MAINTENANCE", "REBOOTING_BROKER"})
+
+
+def pick_bootstrap(
+    brokers: Mapping[str, str], security_protocol: str, sasl_mechanism: str | None
+) -> str | None:
+    """The bootstrap string a client with this protocol uses, from GetBootstrapBrokers."""
+    if security_protocol == "SASL_SSL" and not (sasl_mechanism or "").startswith("SCRAM"):
+        return None
+    for key in BOOTSTRAP_KEYS.get(security_protocol, ()):
+        if brokers.get(key):
+            return brokers[key]
+    return None
+
+
+def find_cluster_arn(msk: Service, name_or_arn: str) -> str | None:
+    """The ARN of the cluster with this exact name (ListClustersV2 filters by prefix)."""
+    if name_or_arn.startswith("arn:"):
+        return name_or_arn
+    for info in msk.pages("list_clusters_v2", "ClusterInfoList", ClusterNameFilter=name_or_arn):
+        if info.get("ClusterName") == name_or_arn and info.get("State") != "DELETING":
+            return str(info["ClusterArn"])
+    return None
+
+
+class Clients:
+    """Kafka's admin API and the AWS services for one environment's resolved connection."""
+
+    def __init__(self, connection: Connection, msk: MskRef | None) -> None:
+        self.connection = connection
+        self.msk_ref = msk
+        self._kafka: KafkaAdmin | None = None
+        self._cluster: tuple[ClusterView, TopicMetadata] | None = None
+        self._msk: Service | None = None
+        self._logs: Service | None = None
+
+    def msk(self) -> Service:
+        if self._msk is None:
+            from reconciler.clients.aws import msk_service
+
+            self._msk = msk_service(self.msk_ref.region if self.msk_ref else None)
+        return self._msk
+
+    def logs(self) -> Service:
+        if self._logs is None:
+            from reconciler.clients.aws import logs_service
+
+            self._logs = logs_service(self.msk_ref.region if self.msk_ref else None)
+        return self._logs
+
+    def bootstrap_servers(self) -> str:
+        """The brokers to connect to: the specs', else those MSK reports for the protocol.
+
+        Raises Unavailable when the MSK cluster does not exist (yet).
+        """
+        conn = self.connection
+        if conn.bootstrap_servers or self.msk_ref is None:
+            return conn.bootstrap_servers
+        msk = self.msk()
+        try:
+            arn = find_cluster_arn(msk, self.msk_ref.cluster)
+            state = None
+            if arn is not None:
+                info = msk.call("describe_cluster_v2", ClusterArn=arn)["ClusterInfo"]
+                state = info.get("State")
+            if arn is None or state == "CREATING":
+                raise Unavailable("the MSK cluster does not exist yet")
+            found = None
+            if state in SERVING:
+                brokers = msk.call("get_bootstrap_brokers", ClusterArn=arn)
+                found = pick_bootstrap(brokers, conn.security_protocol, conn.sasl_mechanism)
+        except (ApiError, ConnectionFailure) as exc:
+            raise aws_failure("looking up the brokers", exc) from exc
+        if found is None:
+            raise ReconcilerError(
+                f"MSK reports no bootstrap brokers for securityProtocol {conn.security_protocol} "
+                "(is that listener enabled on the cluster, and is it ACTIVE?). Set "
+                "spec.kafka.bootstrapServers or the matching securityProtocol"
+            )
+        return found
+
+    def kafka(self) -> KafkaAdmin:
+        """The admin client of the cluster (made once; every kind shares it)."""
+        if self._kafka is None:
+            from reconciler.clients.kafka import KafkaAdmin
+
+            servers = self.bootstrap_servers()
+            self.connection = replace(self.connection, bootstrap_servers=servers)
+            self._kafka = KafkaAdmin.connect(self.connection)
+        return self._kafka
+
+    def kafka_on(self, broker: Broker) -> KafkaAdmin:
+        """A client that talks to this broker only (read-back through every broker)."""
+        return self.kafka().on_broker(broker)
+
+    def cluster(self) -> tuple[ClusterView, TopicMetadata]:
+        """The cluster and every topic's partitions, read once (Metadata, DescribeCluster) and
+        shared by the kinds and the plan's digest; read-backs ask the brokers afresh."""
+        if self._cluster is None:
+            admin = self.kafka()
+            metadata = admin.topic_metadata()
+            self._cluster = (admin.cluster(metadata), metadata)
+        return self._cluster

@@ -1,0 +1,65 @@
+"""The `kind: Environment` document as values: where the cluster is and how to reach it.
+
+What an environment owns and allows is each kind's business (the Topic kind reads
+`spec.topics` and `spec.policy`), so this holds only what every kind and the clients share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from reconciler.core.model import Location
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+
+
+@dataclass(frozen=True)
+class Connection:
+    """How to reach the Kafka brokers; secrets are read from the environment, never the repo.
+
+    As loaded, string fields may still hold `${VAR}` references; `specs.variables.resolve`
+    expands them at connect time so offline commands (validate, show) need no variables set.
+    """
+
+    bootstrap_servers: str
+    security_protocol: SecurityProtocol = "SSL"
+    ca_file: str | None = None
+    verify_hostname: bool = True
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = None
+    timeout_seconds: float = 15.0
+
+    def __repr__(self) -> str:  # keep the password out of tracebacks and logs
+        masked = "***" if self.sasl_password else None
+        return (
+            f"Connection(bootstrap_servers={self.bootstrap_servers!r}, "
+            f"security_protocol={self.security_protocol!r}, sasl_password={masked!r})"
+        )
+
+
+@dataclass(frozen=True)
+class MskRef:
+    """Which MSK cluster the environment lives on."""
+
+    region: str | None = None
+    cluster_name: str | None = None
+    cluster_arn: str | None = None
+
+    @property
+    def cluster(self) -> str:
+        """The name or ARN to look the cluster up by."""
+        return self.cluster_arn or self.cluster_name or ""
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One `kind: Environment` document; `locations` point connection fields at their line."""
+
+    name: str
+    directory: str
+    connection: Connection
+    msk: MskRef | None = None
+    locations: Mapping[str, Location] = field(default_factory=dict)

@@ -1,0 +1,151 @@
+"""Desired + observed -> Plan for every kind, in registry order: the reviewed unit of work.
+
+`build_plan` is pure. `plan_environment` is the whole read side: load the specs, observe
+each kind once, plan, and ask the services to validate every write (validate-only calls
+write nothing), so a pull request's plan already shows what a broker would refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from reconciler.clients.session import Clients
+from reconciler.core.changes import blocked
+from reconciler.core.digests import digest
+from reconciler.core.errors import Unavailable
+from reconciler.core.model import Change, Orphan, Plan
+from reconciler.engine.load import load
+from reconciler.engine.model import Desired, Observed
+from reconciler.kinds.base import Context, Mode
+from reconciler.kinds.registry import KINDS
+from reconciler.specs.variables import resolve
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A plan together with what it was made from, ready to render or apply."""
+
+    desired: Desired
+    clients: Clients
+    observed: Observed
+    plan: Plan
+    #: The services validated every write while planning (apply need not ask again).
+    validated: bool = False
+
+
+def _unavailable(reason: str, skipped: list[str]) -> str:
+    return (
+        f"{reason}, so its {' and '.join(skipped)} cannot be read: their changes are planned "
+        "once it is ACTIVE (run plan and apply again after this apply)"
+    )
+
+
+def observed_digest(desired: Desired, observed: Observed) -> str:
+    """The part of the live state the plan depends on: the cluster's identity (a plan never
+    applies to another cluster holding the same resources) and each kind's fingerprint."""
+    state: dict[str, Any] = {"cluster": observed.cluster.identity if observed.cluster else None}
+    for kind in KINDS:
+        if kind.name in observed.kinds:
+            value = observed.kinds[kind.name]
+            state[kind.name] = kind.fingerprint(desired.kinds[kind.name], value)
+        else:
+            state[kind.name] = None
+    return digest(state)
+
+
+def build_plan(desired: Desired, observed: Observed, now: datetime | None = None) -> Plan:
+    """Every kind's changes in registry order (the order they apply), then orphans, warnings.
+
+    A kind missing from `observed` could not be read (its service does not exist yet): it
+    is left out, and the plan says so.
+    """
+    context = Context(now or datetime.now(UTC), observed.cluster)
+    changes: list[Change] = []
+    orphans: list[Orphan] = []
+    warnings: list[str] = []
+    skipped = []
+    for kind in KINDS:
+        if kind.name not in observed.kinds:
+            skipped.append(kind.label[1])
+            continue
+        part = kind.diff(desired.kinds[kind.name], observed.kinds[kind.name], context)
+        changes.extend(part.changes)
+        orphans.extend(part.orphans)
+        warnings.extend(part.warnings)
+    if skipped and observed.unavailable:
+        warnings.append(_unavailable(observed.unavailable, skipped))
+    return Plan(
+        environment=desired.environment.name,
+        specs_digest=desired.digest,
+        observed_digest=observed_digest(desired, observed),
+        changes=tuple(changes),
+        orphans=tuple(orphans),
+        warnings=tuple(warnings),
+    )
+
+
+def observe(desired: Desired, clients: Clients, mode: Mode) -> Observed:
+    """Each kind once, in registry order, then the Kafka cluster's shape (already read by
+    any kind that needed it). A kind whose service does not exist yet is left out."""
+    states: dict[str, Any] = {}
+    unavailable = None
+    for kind in KINDS:
+        try:
+            states[kind.name] = kind.observe(
+                clients, desired.environment, desired.kinds[kind.name], mode
+            )
+        except Unavailable as exc:
+            unavailable = str(exc)
+    try:
+        cluster = clients.cluster()[0]
+    except Unavailable as exc:
+        cluster, unavailable = None, str(exc)
+    return Observed(cluster, states, unavailable)
+
+
+def refusal_reason(reason: str) -> str:
+    return (
+        f"the brokers refused it in validate-only mode ({reason}); nothing was written. "
+        "Way out: change the spec so the cluster accepts it (or upgrade the cluster)"
+    )
+
+
+def validate_writes(plan: Plan, clients: Clients, observed: Observed) -> Plan:
+    """Ask each kind's service to validate its writes; refused changes become impossible."""
+    refused: dict[int, str] = {}
+    for kind in KINDS:
+        mine = [c for c in plan.changes if c.kind == kind.name and not c.blocked]
+        if mine and kind.name in observed.kinds:
+            for refusal in kind.preflight(clients, mine):
+                refused[id(refusal.change)] = refusal.reason
+    if not refused:
+        return plan
+    changes = tuple(
+        blocked(c, refusal_reason(refused[id(c)])) if id(c) in refused else c for c in plan.changes
+    )
+    return replace(plan, changes=changes)
+
+
+def plan_environment(
+    env_dir: str | Path,
+    environ: Mapping[str, str] | None = None,
+    *,
+    mode: Mode = Mode.PLAN,
+    validate: bool = True,
+) -> Planned:
+    """Validate everything offline first, then observe every kind once, and plan.
+
+    Unset variables are reported before any network call.
+    """
+    desired = load(env_dir)
+    connection = resolve(desired.environment, environ)
+    clients = Clients(connection, desired.environment.msk)
+    observed = observe(desired, clients, mode)
+    plan = build_plan(desired, observed)
+    if validate:
+        plan = validate_writes(plan, clients, observed)
+    return Planned(desired, clients, observed, plan, validated=validate)

@@ -1,0 +1,1 @@
+"""Resource kinds: one folder each, all with the same parts (see `base.Kind`)."""

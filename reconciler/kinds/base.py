@@ -1,0 +1,135 @@
+"""What every resource kind provides, so the engine can plan and apply it without its name.
+
+A kind is a value of `Kind`: its spec (schema and loader), how to observe it, a pure diff,
+its fingerprints for the plan's digests, its writes (preflight, apply), its verification and
+the inverse of loading. The registry (`kinds.registry.KINDS`) lists them in apply order.
+
+Nothing here (or in any kind's spec and diff modules) imports a client library: kinds get
+their clients from the engine (`clients.session.Clients`) and only call their methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from reconciler.core.cluster import ClusterView
+from reconciler.core.environment import Environment
+from reconciler.core.errors import SpecProblem
+from reconciler.core.model import Change, Orphan
+from reconciler.specs.yaml_source import Document
+
+if TYPE_CHECKING:
+    from reconciler.clients.session import Clients
+
+D = TypeVar("D")
+O = TypeVar("O")  # noqa: E741 (desired D, observed O, as in the docs)
+Progress = Callable[[str], None]
+#: A spec document as plain data, as `show` prints it and `import` writes it.
+SpecDocument = dict[str, Any]
+
+
+class Mode(Enum):
+    """What an observation is for."""
+
+    PLAN = "plan"  # what a plan needs, no more
+    AGREED = "agreed"  # a view every broker agrees on (apply of a saved plan)
+    SNAPSHOT = "snapshot"  # everything, for plans made later against the record
+
+
+@dataclass(frozen=True)
+class Loading:
+    """What a kind's loader gets besides its own documents."""
+
+    environment: Environment | None  # None when the Environment document is invalid
+    document: Document | None  # the Environment document, for its sections and their lines
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a diff may know beyond its own kind: the clock and the Kafka cluster's shape."""
+
+    now: datetime
+    cluster: ClusterView | None = None  # None: there is no Kafka to read (yet)
+
+
+@dataclass(frozen=True)
+class KindPlan:
+    """One kind's share of a plan, in the order its changes must run."""
+
+    changes: tuple[Change, ...] = ()
+    orphans: tuple[Orphan, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one change."""
+
+    change: Change
+    done: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A write the service would refuse, found without writing (validate-only)."""
+
+    change: Change
+    reason: str
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    progress: Progress
+    wait_seconds: float = 3600.0  # bound on each long operation (MSK: 15-45 minutes)
+    poll_seconds: float = 10.0
+    settle_seconds: float = 30.0  # bound on a read-back until every broker agrees
+
+
+def _no_preflight(clients: Clients, changes: Sequence[Change]) -> list[Refusal]:
+    return []
+
+
+def _no_documents(desired: Any) -> list[SpecDocument]:
+    return []
+
+
+def _no_section(desired: Any) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Kind(Generic[D, O]):
+    """One resource kind. `verify` None: observe again and expect an empty diff."""
+
+    name: str
+    #: schemas/<file>: the single source of its documents' structure.
+    schema: str
+    #: How `validate` counts it: ("topic", "topics").
+    label: tuple[str, str]
+    load: Callable[[Sequence[Document], Loading], tuple[D, list[SpecProblem]]]
+    count: Callable[[D], int]
+    #: Everything in the specs that can change this kind's plan (no secrets).
+    spec_fingerprint: Callable[[D], object]
+    observe: Callable[[Clients, Environment, D, Mode], O]
+    diff: Callable[[D, O, Context], KindPlan]
+    #: The part of the live state its plan depends on (invariant 4).
+    fingerprint: Callable[[D, O], object]
+    apply: Callable[[Clients, Sequence[Change], ApplyOptions], list[Outcome]]
+    dump_observed: Callable[[O], object]
+    load_observed: Callable[[object, str], O]
+    #: Validate every write without writing (plan shows refusals; apply refuses to start).
+    preflight: Callable[[Clients, Sequence[Change]], list[Refusal]] = _no_preflight
+    verify: (
+        Callable[[Clients, Environment, D, Sequence[Outcome], ApplyOptions], KindPlan] | None
+    ) = None
+    #: The inverse of loading: the kind's documents, and its part of the Environment's spec.
+    to_documents: Callable[[D], list[SpecDocument]] = _no_documents
+    environment_section: Callable[[D], dict[str, Any]] = _no_section
+
+    def plural(self, count: int) -> str:
+        return f"{count} {self.label[0] if count == 1 else self.label[1]}"

@@ -1,0 +1,28 @@
+"""The cluster as a spec document again: the inverse of loading, for `show` and `import`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.kinds.base import SpecDocument
+from reconciler.kinds.msk_cluster.fields import MAP_FIELDS, flatten, set_in
+from reconciler.kinds.msk_cluster.spec import KIND, MskClusterSpec
+from reconciler.specs.documents import document, natural
+
+
+def to_documents(desired: MskClusterSpec | None) -> list[SpecDocument]:
+    """Every managed field at its spec path (the table's paths are the document's)."""
+    if desired is None:
+        return []
+    spec: dict[str, Any] = {}
+    for path, value in flatten(desired).items():
+        if value is None or value == [] or path.split(".")[0] in MAP_FIELDS:
+            continue
+        set_in(spec, path, value)
+    if desired.server_properties is not None:
+        spec["serverProperties"] = {k: natural(v) for k, v in desired.server_properties.items()}
+    if desired.configuration_name:
+        spec["configurationName"] = desired.configuration_name
+    if desired.tags is not None:
+        spec["tags"] = dict(desired.tags)
+    return [document(KIND, desired.name, spec)]

@@ -1,0 +1,1 @@
+"""The Topic kind: topics, their partitions, replication factor and configs."""

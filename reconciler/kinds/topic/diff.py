@@ -1,0 +1,158 @@
+"""Desired vs observed topics -> changes, each with its risk and reasons. Pure.
+
+Only what the specs declare, plus topic-level overrides (DYNAMIC_TOPIC_CONFIG) they do not
+declare, can differ. Values inherited from broker defaults, static or dynamic broker configs
+are never drift: that is the phantom-diff bug of other tools, avoided by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from reconciler.core.changes import make_change
+from reconciler.core.model import Action, Change, FieldDiff, Orphan, Risk
+from reconciler.kinds.base import Context, KindPlan
+from reconciler.kinds.topic.checks import collision_key
+from reconciler.kinds.topic.model import KIND, ObservedTopic, ObservedTopics, Topics, TopicSpec
+from reconciler.kinds.topic.risk import (
+    CONFIG,
+    config_change,
+    is_secret,
+    override_removal,
+    partition_change,
+    replication_change,
+    unknown_to_broker,
+)
+
+#: Creates first, deletes last: a partial failure never leaves data removed before additions.
+_ACTION_ORDER = {Action.CREATE: 0, Action.UPDATE: 1, Action.REPLACE: 2, Action.DELETE: 3}
+
+
+def _create(spec: TopicSpec, brokers: int, by_key: Mapping[str, str]) -> Change:
+    diffs = [
+        FieldDiff("partitions", None, spec.partitions),
+        FieldDiff("replicationFactor", None, spec.replication_factor),
+        *(FieldDiff(CONFIG + k, None, v, sensitive=is_secret(k)) for k, v in spec.config.items()),
+    ]
+    blockers = []
+    if spec.replication_factor > brokers:
+        blockers.append(
+            f"replicationFactor {spec.replication_factor} needs at least "
+            f"{spec.replication_factor} brokers; the cluster has {brokers}. Way out: "
+            f"lower replicationFactor to at most {brokers} or add brokers first"
+        )
+    other = by_key.get(collision_key(spec.name))
+    if other is not None:
+        blockers.append(
+            f"collides with existing topic {other!r}: Kafka treats '.' and '_' alike in "
+            "topic names. Way out: choose another name"
+        )
+    return make_change(KIND, spec.name, Action.CREATE, diffs, blockers=blockers)
+
+
+def _update(spec: TopicSpec, live: ObservedTopic) -> Change | None:
+    diffs: list[FieldDiff] = []
+    if spec.partitions != live.partitions:
+        diffs.append(partition_change(live.partitions, spec.partitions))
+    if spec.replication_factor != live.replication_factor:
+        diffs.append(replication_change(live.replication_factor, spec.replication_factor))
+    for key, wanted in spec.config.items():
+        current = live.configs.get(key)
+        if current is None:
+            diffs.append(unknown_to_broker(key, wanted))
+        elif current.sensitive:
+            continue  # the broker never reveals it, so it can be neither compared nor shown
+        elif current.value != wanted:
+            diffs.append(config_change(key, current.value, wanted))
+    for key, current in live.configs.items():
+        if current.is_override and key not in spec.config:
+            diffs.append(override_removal(key, current.value, current.inherited))
+    if not diffs:
+        return None
+    return make_change(KIND, spec.name, Action.UPDATE, diffs)
+
+
+def _orphans(
+    desired: Topics, observed: ObservedTopics, guard_wipe: bool
+) -> tuple[list[Change], list[Orphan]]:
+    names = sorted(
+        name for name in observed.topics if name not in desired.topics and desired.owns(name)
+    )
+    if not desired.policy.allow_delete:
+        reason = (
+            "matches topics.manage but is in no spec; kept because policy.allowDelete is off. "
+            "Declare it, add it to topics.ignore, or allow deletion to remove it"
+        )
+        return [], [Orphan(KIND, name, reason) for name in names]
+    wipe = guard_wipe and bool(names) and not desired.topics
+    changes = []
+    for name in names:
+        live = observed.topics[name]
+        diffs = (
+            FieldDiff("partitions", live.partitions, None),
+            FieldDiff("replicationFactor", live.replication_factor, None),
+        )
+        if wipe:
+            reason = (
+                "refusing to delete every managed topic: the specs declare no topics at all "
+                "(an include path that moved?). Way out: declare the topics to keep, or delete "
+                "them one review at a time with a narrower topics.manage"
+            )
+            risk = Risk.IMPOSSIBLE
+        else:
+            reason = (
+                "in no spec and policy.allowDelete is on: the topic and all of its data are deleted"
+            )
+            risk = Risk.DESTRUCTIVE
+        changes.append(Change(KIND, name, Action.DELETE, risk, diffs, (reason,)))
+    return changes, []
+
+
+def _isr_warnings(desired: Topics, observed: ObservedTopics, changes: list[Change]) -> list[str]:
+    """New topics whose RF is below the brokers' min.insync.replicas they would inherit."""
+    inherited = observed.defaults.get("min.insync.replicas")
+    if inherited is None:
+        return []
+    warnings = []
+    for change in changes:
+        spec = desired.topics.get(change.name)
+        if change.action is not Action.CREATE or spec is None:
+            continue
+        if "min.insync.replicas" not in spec.config and int(inherited) > spec.replication_factor:
+            warnings.append(
+                f"{spec.name}: replicationFactor {spec.replication_factor} is below the brokers' "
+                f"min.insync.replicas {inherited}, so producers with acks=all will fail. "
+                f"Declare min.insync.replicas: {spec.replication_factor} (or less) on the topic, "
+                "or raise its replicationFactor"
+            )
+    return warnings
+
+
+def diff_topics(
+    desired: Topics, observed: ObservedTopics, brokers: int, guard_wipe: bool = True
+) -> KindPlan:
+    """Every topic change the specs ask for, and the managed topics they forgot.
+
+    `guard_wipe` refuses deleting every managed topic when the specs declare none; apply's
+    verification turns it off, as it looks at a slice of the specs on purpose.
+    """
+    changes: list[Change] = []
+    by_key = {collision_key(name): name for name in observed.topics}
+    for name, spec in desired.topics.items():
+        live = observed.topics.get(name)
+        if live is None:
+            changes.append(_create(spec, brokers, by_key))
+        else:
+            change = _update(spec, live)
+            if change is not None:
+                changes.append(change)
+    deletions, orphans = _orphans(desired, observed, guard_wipe)
+    ordered = sorted(changes + deletions, key=lambda c: (_ACTION_ORDER[c.action], c.kind, c.name))
+    return KindPlan(
+        tuple(ordered), tuple(orphans), tuple(_isr_warnings(desired, observed, changes))
+    )
+
+
+def diff(desired: Topics, observed: ObservedTopics, context: Context) -> KindPlan:
+    brokers = len(context.cluster.brokers) if context.cluster else 0
+    return diff_topics(desired, observed, brokers)

@@ -1,0 +1,94 @@
+"""The Topic kind's values: desired topics with the environment's ownership, live topics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from reconciler.core.model import Location
+from reconciler.core.ownership import is_internal, matches
+
+KIND = "Topic"
+#: Kafka's name for a topic's own override (DescribeConfigs `source`).
+TOPIC_OVERRIDE = "DYNAMIC_TOPIC_CONFIG"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A desired topic; config values are already in Kafka's canonical string form."""
+
+    name: str
+    partitions: int
+    replication_factor: int
+    config: Mapping[str, str]
+    labels: Mapping[str, str] = field(default_factory=dict)
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class TopicPolicy:
+    """What the reviewed specs allow for topics (`spec.policy` of the Environment)."""
+
+    allow_delete: bool = False
+    min_replication_factor: int = 1
+    max_partitions: int | None = None
+
+
+@dataclass(frozen=True)
+class Topics:
+    """The Topic kind's desired state: the topics, and which others the environment owns."""
+
+    topics: Mapping[str, TopicSpec] = field(default_factory=dict)
+    manage: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    policy: TopicPolicy = field(default_factory=TopicPolicy)
+
+    def owns(self, name: str) -> bool:
+        """Declared topics are always managed; others only when the ownership globs claim
+        them. Internal and ignored topics never are."""
+        if is_internal(name) or matches(name, self.ignore):
+            return False
+        return name in self.topics or matches(name, self.manage)
+
+    def only(self, names: set[str]) -> Topics:
+        """The same ownership, narrowed to some declared topics (apply's read-back)."""
+        kept = {n: t for n, t in self.topics.items() if n in names}
+        return Topics(kept, self.manage, self.ignore, self.policy)
+
+
+@dataclass(frozen=True)
+class ObservedConfig:
+    """One topic config as the broker reports it.
+
+    `inherited` is the value the topic would have without its own override (the next synonym
+    below DYNAMIC_TOPIC_CONFIG), which is what removing an override changes the value to.
+    """
+
+    value: str | None
+    source: str
+    sensitive: bool = False
+    inherited: str | None = None
+
+    @property
+    def is_override(self) -> bool:
+        return self.source == TOPIC_OVERRIDE
+
+
+@dataclass(frozen=True)
+class ObservedTopic:
+    """A live topic: its shape, replica placement and every config with its source."""
+
+    name: str
+    partitions: int
+    replication_factor: int
+    replicas: Mapping[int, tuple[int, ...]]
+    configs: Mapping[str, ObservedConfig]
+
+
+@dataclass(frozen=True)
+class ObservedTopics:
+    """Every live topic (unmanaged ones too: a new name may collide with them), configs of the
+    managed ones, and the broker defaults a new topic inherits for what it does not declare."""
+
+    topics: Mapping[str, ObservedTopic]
+    defaults: Mapping[str, str] = field(default_factory=dict)

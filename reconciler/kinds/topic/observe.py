@@ -1,0 +1,181 @@
+"""Read the live topics: the only reader, and a batched one.
+
+No per-topic round trips: one Metadata request for every topic, DescribeConfigs for the
+managed topics in pipelined batches, and one for a broker (the values a topic falls back to
+when an override is removed: confluent-kafka keys synonyms by name, which loses the
+broker-level entry, so the broker is read directly).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING
+
+from reconciler.core.configs.topic import TOPIC_CONFIGS, canonical_observed
+from reconciler.core.environment import Environment
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.polling import attempts
+from reconciler.kinds.base import Mode
+from reconciler.kinds.topic.model import (
+    TOPIC_OVERRIDE,
+    ObservedConfig,
+    ObservedTopic,
+    ObservedTopics,
+    Topics,
+)
+
+if TYPE_CHECKING:
+    from reconciler.clients.kafka import ConfigValue, KafkaAdmin, TopicMetadata
+    from reconciler.clients.session import Clients
+
+#: Broker synonyms in coarser units than the topic config they feed (log.retention.hours...).
+_SYNONYM_SCALE = {".hours": 3_600_000, ".minutes": 60_000}
+#: Broker defaults a plan checks new topics against (acks=all needs min ISR <= RF).
+INHERITED_DEFAULTS = ("min.insync.replicas",)
+
+
+def inherited_value(name: str, broker: Mapping[str, str] | None) -> str | None:
+    """What `name` falls back to without a topic override: the first broker synonym that is
+    set (log.retention.ms before .minutes before .hours), else Kafka's default. None when
+    the broker's configs could not be read."""
+    definition = TOPIC_CONFIGS.get(name)
+    if definition is None or broker is None:
+        return None
+    for synonym in definition.broker_synonyms:
+        value = broker.get(synonym)
+        if value is None:
+            continue
+        for suffix, scale in _SYNONYM_SCALE.items():
+            if synonym.endswith(suffix) and int(value) > 0:
+                value = str(int(value) * scale)
+        return canonical_observed(name, value)
+    return definition.default
+
+
+def _kept(key: str, source: str, declared: Collection[str]) -> bool:
+    return source == TOPIC_OVERRIDE or key in declared
+
+
+def topic_configs(
+    entries: Mapping[str, ConfigValue],
+    broker: Mapping[str, str] | None,
+    declared: Collection[str] = (),
+) -> dict[str, ObservedConfig]:
+    """DescribeConfigs entries -> canonical observed configs (pure, unit-testable).
+
+    Keeps what a plan can use: the topic's own overrides and the keys its spec declares.
+    Inherited values of undeclared keys can never be drift, so converting and holding all
+    ~36 configs of every topic would only cost time and memory at 10,000 topics.
+    """
+    return {
+        name: ObservedConfig(
+            value=None if entry.sensitive else canonical_observed(name, entry.value),
+            source=entry.source,
+            sensitive=entry.sensitive,
+            inherited=inherited_value(name, broker) if entry.source == TOPIC_OVERRIDE else None,
+        )
+        for name, entry in entries.items()
+        if _kept(name, entry.source, declared)
+    }
+
+
+def _describe(
+    admin: KafkaAdmin,
+    wanted: Mapping[str, Collection[str]],
+    broker: Mapping[str, str] | None,
+) -> dict[str, dict[str, ObservedConfig]]:
+    """The configs of `wanted` topics (name -> declared keys); topics the broker does not
+    know are left out."""
+    result: dict[str, dict[str, ObservedConfig]] = {}
+    kept = admin.topic_configs(wanted, lambda topic, key, source: _kept(key, source, wanted[topic]))
+    for name, entries in kept:
+        if entries is not None:
+            result[name] = topic_configs(entries, broker, wanted[name])
+    return result
+
+
+def _read_lagging(
+    admin: KafkaAdmin,
+    wanted: Mapping[str, Collection[str]],
+    configs: dict[str, dict[str, ObservedConfig]],
+    broker: Mapping[str, str] | None,
+) -> None:
+    """Topics listed by Metadata whose configs came back UNKNOWN_TOPIC_OR_PART: either deleted
+    in between (gone from Metadata too) or answered by a broker that has not learned of them
+    yet (a topic created moments ago). Ask again until each is one or the other."""
+    missing = [name for name in wanted if name not in configs]
+    if not missing:
+        return
+    for attempt in attempts(admin.timeout, 0.2):
+        if attempt.number > 1:
+            configs.update(_describe(admin, {n: wanted[n] for n in missing}, broker))
+            missing = [name for name in missing if name not in configs]
+        listed = admin.topic_metadata()
+        missing = [name for name in missing if name in listed]  # the rest were deleted
+        if not missing:
+            return
+    raise ReconcilerError(
+        f"the brokers list {len(missing)} topic(s) (e.g. {missing[0]!r}) but cannot "
+        f"describe them after {admin.timeout:g}s; the cluster may be changing. Try again"
+    )
+
+
+def observe_with(
+    admin: KafkaAdmin,
+    desired: Topics,
+    metadata: TopicMetadata,
+    config_broker: int | None,
+    *,
+    only: Collection[str] | None = None,
+    every_config: bool = False,
+) -> ObservedTopics:
+    """Topics, partitions, replica placement and configs of every topic this plan depends on.
+
+    `metadata` is the Metadata `admin` answered. `only` narrows it to some topics (apply's
+    verification reads back just what it changed). `every_config` keeps all configs (a
+    snapshot must serve specs that declare more later). `config_broker` is the broker whose
+    own configs give inherited values; a client meant to ask one broker passes that broker,
+    so it never opens a second connection that librdkafka could route topic requests through.
+    """
+    listed = metadata if only is None else {n: metadata[n] for n in only if n in metadata}
+    declared = desired.topics
+    wanted = {
+        name: TOPIC_CONFIGS if every_config else (declared[name].config if name in declared else ())
+        for name in listed
+        if desired.owns(name)
+    }
+    broker = admin.broker_configs(config_broker) if config_broker is not None else None
+    configs = _describe(admin, wanted, broker)
+    _read_lagging(admin, wanted, configs, broker)
+    topics: dict[str, ObservedTopic] = {}
+    for name, replicas in listed.items():
+        if name in wanted and name not in configs:
+            continue  # deleted since the Metadata call: it no longer exists
+        topics[name] = ObservedTopic(
+            name=name,
+            partitions=len(replicas),
+            replication_factor=min((len(r) for r in replicas.values()), default=0),
+            replicas=replicas,
+            configs=configs.get(name, {}),
+        )
+    inherited = {key: inherited_value(key, broker) for key in INHERITED_DEFAULTS}
+    defaults = {key: value for key, value in inherited.items() if value is not None}
+    return ObservedTopics(topics, defaults)
+
+
+def observe(
+    clients: Clients, environment: Environment, desired: Topics, mode: Mode
+) -> ObservedTopics:
+    """The Topic kind's observation; an agreed one waits until every broker says the same.
+
+    Inherited values come from the lowest broker id's own configs.
+    """
+    if mode is Mode.AGREED:
+        from reconciler.kinds.topic.verify import agreed
+
+        return agreed(clients, desired, settle_seconds=30.0)
+    cluster, metadata = clients.cluster()
+    first = min((b.node_id for b in cluster.brokers), default=None)
+    return observe_with(
+        clients.kafka(), desired, metadata, first, every_config=mode is Mode.SNAPSHOT
+    )

@@ -1,0 +1,120 @@
+"""Topics read back through every broker, with one client per broker.
+
+Each broker answers from its own copy of the metadata, which it learns a moment after the
+controller commits a change; so two clients asking two brokers can briefly disagree. Apply
+is verified through each of them, so the next `plan`, whichever broker it asks, sees the
+applied state; a saved plan is checked against a view every broker agrees on. Reads are
+narrowed to the changed topics, so verifying one change among 10,000 topics costs what one
+change costs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from reconciler.core.cluster import Broker
+from reconciler.core.digests import digest
+from reconciler.core.environment import Environment
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.model import Action, Change
+from reconciler.core.polling import attempts
+from reconciler.kinds.base import ApplyOptions, KindPlan, Outcome
+from reconciler.kinds.topic.diff import diff_topics
+from reconciler.kinds.topic.fingerprint import fingerprint
+from reconciler.kinds.topic.model import ObservedTopics, Topics
+from reconciler.kinds.topic.observe import observe_with
+
+if TYPE_CHECKING:
+    from reconciler.clients.kafka import KafkaAdmin
+    from reconciler.clients.session import Clients
+
+
+class _EachBroker:
+    """One client per broker, made once per read-back."""
+
+    def __init__(self, clients: Clients) -> None:
+        self.brokers: tuple[Broker, ...] = clients.cluster()[0].brokers
+        self.admins: list[KafkaAdmin] = [clients.kafka_on(b) for b in self.brokers]
+
+    def read(self, index: int, desired: Topics, only: set[str] | None) -> ObservedTopics:
+        """What broker `index` reports for `desired` (its `only` topics, when given)."""
+        admin, broker = self.admins[index], self.brokers[index]
+        return observe_with(admin, desired, admin.topic_metadata(), broker.node_id, only=only)
+
+
+def agreed(clients: Clients, desired: Topics, settle_seconds: float) -> ObservedTopics:
+    """The topics as every broker reports them, once they agree.
+
+    A change made moments ago may not have reached every broker yet; a saved plan's digest
+    compared with one broker's stale view could let a stale plan through (invariant 4).
+    """
+    each = _EachBroker(clients)
+    for _ in attempts(settle_seconds, 0.2):
+        views = [each.read(i, desired, None) for i in range(len(each.admins))]
+        if len({digest(fingerprint(desired, view)) for view in views}) <= 1:
+            return views[0]
+    raise ReconcilerError(
+        f"the brokers still disagree about the cluster's state after {settle_seconds:g}s; "
+        "nothing was applied. Try again in a moment"
+    )
+
+
+def _expected_partitions(change: Change) -> int | None:
+    """Partitions a changed topic has once applied (None: it is gone)."""
+    if change.action is Action.DELETE:
+        return None
+    after = {d.field: d.after for d in change.diff}.get("partitions")
+    return int(after) if after is not None else -1  # -1: exists, count unchanged
+
+
+def _metadata_settled(admin: KafkaAdmin, changes: Sequence[Change]) -> bool:
+    """Cheap first check: this broker lists created topics, not deleted ones, new counts."""
+    topics = admin.topic_metadata()
+    for change in changes:
+        expected = _expected_partitions(change)
+        listed = topics.get(change.name)
+        if expected is None and listed is not None:
+            return False
+        if expected is not None and (listed is None or expected not in (-1, len(listed))):
+            return False
+    return True
+
+
+def verify(
+    clients: Clients,
+    environment: Environment,
+    desired: Topics,
+    outcomes: Sequence[Outcome],
+    options: ApplyOptions,
+) -> KindPlan:
+    """Read the changed topics back until every broker reports the empty plan.
+
+    First the cheap Metadata on every broker (creates, deletes, partition counts); then the
+    full read-back on one broker, and on the others only for topics whose configs were
+    altered: a created topic's configs reach a broker in the same metadata record batch as
+    the topic itself, so a broker that lists it has them. Failed changes stay in the plan.
+    """
+    failed = {o.change.name for o in outcomes if not o.done}
+    changes = [o.change for o in outcomes if o.done]
+    changed = {o.change.name for o in outcomes}
+    altered = {c.name for c in changes if c.action is Action.UPDATE}
+    each = _EachBroker(clients)
+    brokers = len(each.brokers)
+    remaining = KindPlan()
+    for attempt in attempts(options.settle_seconds, 0.2):
+        ready = all(_metadata_settled(admin, changes) for admin in each.admins)
+        if not (ready or attempt.last):
+            continue
+        plans = []
+        for index in range(len(each.admins)):
+            names = changed if index == 0 else altered
+            if index and not names:
+                continue
+            narrowed = desired.only(names)
+            observed = each.read(index, narrowed, names)
+            plans.append(diff_topics(narrowed, observed, brokers, guard_wipe=False))
+        remaining = max(plans, key=lambda p: len(p.changes))
+        if all({c.name for c in p.changes} <= failed for p in plans):  # failures stay
+            break
+    return KindPlan(remaining.changes, remaining.orphans)
