@@ -1,4 +1,5 @@
-"""DESIGN.md's invariants 1-5 (and 7), proven on the real local Kafka cluster through the CLI."""
+"""The invariants of docs/architecture.md (1-5 and 7), proven on the real local Kafka cluster
+through the CLI."""
 
 from __future__ import annotations
 
@@ -315,6 +316,25 @@ def test_broker_refusal_in_preflight_writes_nothing(
     result = cli("apply", str(env_dir), "--auto-approve")
     assert result.exit_code == 1
     assert "validate-only" in result.output and f"{p}tiered" in result.output
+    assert prefixed(admin, p) == {}
+
+
+def test_plan_shows_what_the_brokers_would_refuse_before_anything_is_merged(
+    specs: Specs, cli: Callable[..., Result], admin: AdminClient, topic_prefix: str
+) -> None:
+    """The pull request's plan asks the brokers (validate-only), so a refusal shows up in
+    review, not after merge; the plan writes nothing."""
+    p = topic_prefix
+    env_dir = specs(
+        topic_doc(f"{p}good", 1, 1), topic_doc(f"{p}tiered", 1, 1, remote_storage_enable=True)
+    )
+    data = plan_json(cli, env_dir, code=1)
+    by_name = {c["name"]: c for c in data["changes"]}
+    assert by_name[f"{p}good"]["risk"] == "safe"
+    refused = by_name[f"{p}tiered"]
+    assert refused["risk"] == "impossible"
+    assert "validate-only" in refused["reasons"][0] and "Way out" in refused["reasons"][0]
+    assert data["summary"]["impossible"] == 1
     assert prefixed(admin, p) == {}
 
 

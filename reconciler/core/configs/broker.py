@@ -15,11 +15,13 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from reconciler.core.configs.topic import (
+    TOPIC_CONFIGS,
     ConfigDef,
     ConfigType,
     ConfigValueError,
     Unit,
     canonical_value,
+    define,
     normalize_value,
 )
 
@@ -33,24 +35,22 @@ def _b(
     *,
     minimum: int | float | None = None,
     maximum: int | float | None = None,
-    valid_values: tuple[str, ...] | None = None,
     unit: Unit = None,
     topic: str | None = None,
     removed_in: str | None = None,
 ) -> ConfigDef:
-    return ConfigDef(
-        name=name,
-        type=type_,
-        default=default,
+    """A broker property; one that is a topic config's default takes its valid values."""
+    synonym = TOPIC_CONFIGS[topic] if topic else None
+    return define(
+        name,
+        type_,
+        default,
         minimum=minimum,
         maximum=maximum,
-        valid_values=valid_values,
+        valid_values=synonym.valid_values if synonym else None,
         unit=unit,
-        broker_synonyms=(),
-        since="",
         deprecated=removed_in is not None,
-        order_insensitive=type_ == "list",
-        doc="",
+        order_insensitive=synonym.order_insensitive if synonym else False,
         topic_synonym=topic,
     )
 
@@ -62,14 +62,6 @@ _DEFS: tuple[ConfigDef, ...] = (
         "compression.type",
         "string",
         "producer",
-        valid_values=(
-            "uncompressed",
-            "zstd",
-            "lz4",
-            "snappy",
-            "gzip",
-            "producer",
-        ),
         topic="compression.type",
     ),
     _b("connections.max.idle.ms", "long", "600000", unit="ms"),
@@ -99,10 +91,6 @@ _DEFS: tuple[ConfigDef, ...] = (
         "log.cleanup.policy",
         "list",
         "delete",
-        valid_values=(
-            "compact",
-            "delete",
-        ),
         topic="cleanup.policy",
     ),
     _b("log.flush.interval.messages", "long", _LONG_MAX, minimum=1, topic="flush.messages"),
@@ -120,10 +108,6 @@ _DEFS: tuple[ConfigDef, ...] = (
         "log.message.timestamp.type",
         "string",
         "CreateTime",
-        valid_values=(
-            "CreateTime",
-            "LogAppendTime",
-        ),
         topic="message.timestamp.type",
     ),
     _b("log.retention.bytes", "long", "-1", unit="bytes", topic="retention.bytes"),

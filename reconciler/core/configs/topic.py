@@ -130,13 +130,13 @@ def _error(name: str, message: str) -> ConfigValueError:
     return ConfigValueError(f"{name}: {message}", name=name)
 
 
-def _d(
+def define(
     name: str,
     type_: ConfigType,
-    default: str,
+    default: str | None,
     *,
-    since: str,
-    doc: str,
+    since: str = "",
+    doc: str = "",
     minimum: int | float | None = None,
     maximum: int | float | None = None,
     valid_values: tuple[str, ...] | None = None,
@@ -144,7 +144,9 @@ def _d(
     synonyms: tuple[str, ...] = (),
     deprecated: bool = False,
     order_insensitive: bool = False,
+    topic_synonym: str | None = None,
 ) -> ConfigDef:
+    """One catalog row (topic configs here, broker properties in `configs.broker`)."""
     return ConfigDef(
         name=name,
         type=type_,
@@ -158,6 +160,7 @@ def _d(
         deprecated=deprecated,
         order_insensitive=order_insensitive,
         doc=doc,
+        topic_synonym=topic_synonym,
     )
 
 
@@ -165,181 +168,181 @@ _LONG_MAX_S = str(_LONG_MAX)
 _COMPRESSION_TYPES = ("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer")
 
 _DEFS: tuple[ConfigDef, ...] = (
-    _d(
+    define(
         "cleanup.policy", "list", "delete", since="0.8.1",
         valid_values=("compact", "delete"), synonyms=("log.cleanup.policy",),
         order_insensitive=True,
         doc="Old segments are deleted, compacted or both (an empty list keeps them forever).",
     ),
-    _d(
+    define(
         "compression.gzip.level", "int", "-1", since="3.8", minimum=-1, maximum=9,
         synonyms=("compression.gzip.level",),
         doc="Gzip level when compression.type=gzip: 1..9, or -1 for zlib's default.",
     ),
-    _d(
+    define(
         "compression.lz4.level", "int", "9", since="3.8", minimum=1, maximum=17,
         synonyms=("compression.lz4.level",),
         doc="LZ4 level when compression.type=lz4.",
     ),
-    _d(
+    define(
         "compression.type", "string", "producer", since="0.9.0",
         valid_values=_COMPRESSION_TYPES, synonyms=("compression.type",),
         doc="Final compression of stored batches; 'producer' keeps the producer's codec.",
     ),
-    _d(
+    define(
         "compression.zstd.level", "int", "3", since="3.8", minimum=-131072, maximum=22,
         synonyms=("compression.zstd.level",),
         doc="Zstandard level when compression.type=zstd.",
     ),
-    _d(
+    define(
         "delete.retention.ms", "long", "86400000", since="0.8.1", minimum=0, unit="ms",
         synonyms=("log.cleaner.delete.retention.ms",),
         doc="How long tombstones are kept on compacted topics.",
     ),
-    _d(
+    define(
         "file.delete.delay.ms", "long", "60000", since="0.8.1", minimum=0, unit="ms",
         synonyms=("log.segment.delete.delay.ms",),
         doc="Delay before a deleted segment's files are removed from disk.",
     ),
-    _d(
+    define(
         "flush.messages", "long", _LONG_MAX_S, since="0.8.1", minimum=1,
         synonyms=("log.flush.interval.messages",),
         doc="Force an fsync every N messages (default: leave flushing to the OS).",
     ),
-    _d(
+    define(
         "flush.ms", "long", _LONG_MAX_S, since="0.8.1", minimum=0, unit="ms",
         synonyms=("log.flush.interval.ms", "log.flush.scheduler.interval.ms"),
         doc="Force an fsync at this interval (default: leave flushing to the OS).",
     ),
-    _d(
+    define(
         "follower.replication.throttled.replicas", "list", "", since="0.10.1",
         order_insensitive=True,
         doc="Replicas ('partition:broker' or '*') whose follower fetches are throttled.",
     ),
-    _d(
+    define(
         "index.interval.bytes", "int", "4096", since="0.8.1", minimum=0, unit="bytes",
         synonyms=("log.index.interval.bytes",),
         doc="Bytes of log between two offset-index entries.",
     ),
-    _d(
+    define(
         "leader.replication.throttled.replicas", "list", "", since="0.10.1",
         order_insensitive=True,
         doc="Replicas ('partition:broker' or '*') whose leader-side replication is throttled.",
     ),
-    _d(
+    define(
         "local.retention.bytes", "long", "-2", since="3.0", minimum=-2, unit="bytes",
         synonyms=("log.local.retention.bytes",),
         doc="Tiered storage: local size limit per partition; -2 = retention.bytes.",
     ),
-    _d(
+    define(
         "local.retention.ms", "long", "-2", since="3.0", minimum=-2, unit="ms",
         synonyms=("log.local.retention.ms",),
         doc="Tiered storage: local time limit for segments; -2 = retention.ms.",
     ),
-    _d(
+    define(
         "max.compaction.lag.ms", "long", _LONG_MAX_S, since="2.3", minimum=1, unit="ms",
         synonyms=("log.cleaner.max.compaction.lag.ms",),
         doc="Longest a record may stay uncompacted.",
     ),
-    _d(
+    define(
         "max.message.bytes", "int", "1048588", since="0.8.1", minimum=0, unit="bytes",
         synonyms=("message.max.bytes",),
         doc="Largest record batch the topic accepts.",
     ),
-    _d(
+    define(
         "message.downconversion.enable", "boolean", "true", since="2.0",
         synonyms=("log.message.downconversion.enable",),
         doc="Down-convert batches for consumers that only read old record formats.",
     ),
-    _d(
+    define(
         "message.format.version", "string", "3.0-IV1", since="0.10.0", deprecated=True,
         synonyms=("log.message.format.version",),
         doc="[Deprecated] Record format version; ignored when inter.broker.protocol >= 3.0.",
     ),
-    _d(
+    define(
         "message.timestamp.after.max.ms", "long", _LONG_MAX_S, since="3.6", minimum=0,
         unit="ms", synonyms=("log.message.timestamp.after.max.ms",),
         doc="How far in the future a CreateTime timestamp may be.",
     ),
-    _d(
+    define(
         "message.timestamp.before.max.ms", "long", _LONG_MAX_S, since="3.6", minimum=0,
         unit="ms", synonyms=("log.message.timestamp.before.max.ms",),
         doc="How far in the past a CreateTime timestamp may be.",
     ),
-    _d(
+    define(
         "message.timestamp.difference.max.ms", "long", _LONG_MAX_S, since="0.10.0",
         minimum=0, unit="ms", deprecated=True,
         synonyms=("log.message.timestamp.difference.max.ms",),
         doc="[Deprecated] Max timestamp skew; use message.timestamp.before/after.max.ms.",
     ),
-    _d(
+    define(
         "message.timestamp.type", "string", "CreateTime", since="0.10.0",
         valid_values=("CreateTime", "LogAppendTime"),
         synonyms=("log.message.timestamp.type",),
         doc="Whether record timestamps come from the producer or the broker.",
     ),
-    _d(
+    define(
         "min.cleanable.dirty.ratio", "double", "0.5", since="0.8.1", minimum=0, maximum=1,
         synonyms=("log.cleaner.min.cleanable.ratio",),
         doc="Dirty fraction of the log that triggers compaction.",
     ),
-    _d(
+    define(
         "min.compaction.lag.ms", "long", "0", since="0.10.1", minimum=0, unit="ms",
         synonyms=("log.cleaner.min.compaction.lag.ms",),
         doc="Shortest time a record stays uncompacted.",
     ),
-    _d(
+    define(
         "min.insync.replicas", "int", "1", since="0.8.2", minimum=1,
         synonyms=("min.insync.replicas",),
         doc="Replicas that must acknowledge an acks=all write.",
     ),
-    _d(
+    define(
         "preallocate", "boolean", "false", since="0.9.0", synonyms=("log.preallocate",),
         doc="Preallocate segment files on disk.",
     ),
-    _d(
+    define(
         "remote.log.copy.disable", "boolean", "false", since="3.9",
         doc="Tiered storage: stop copying new segments to remote storage (read-only tier).",
     ),
-    _d(
+    define(
         "remote.log.delete.on.disable", "boolean", "false", since="3.9",
         doc="Tiered storage: delete remote data when remote.storage.enable is turned off.",
     ),
-    _d(
+    define(
         "remote.storage.enable", "boolean", "false", since="3.0",
         doc="Tiered storage for this topic (broker needs remote.log.storage.system.enable).",
     ),
-    _d(
+    define(
         "retention.bytes", "long", "-1", since="0.8.1", unit="bytes",
         synonyms=("log.retention.bytes",),
         doc="Size limit per partition before old segments are deleted; negative = none.",
     ),
-    _d(
+    define(
         "retention.ms", "long", "604800000", since="0.8.1", minimum=-1, unit="ms",
         synonyms=("log.retention.ms", "log.retention.minutes", "log.retention.hours"),
         doc="Age after which segments are deleted; -1 = no time limit.",
     ),
-    _d(
+    define(
         "segment.bytes", "int", "1073741824", since="0.8.1", minimum=14, unit="bytes",
         synonyms=("log.segment.bytes",),
         doc="Size at which a new log segment is rolled.",
     ),
-    _d(
+    define(
         "segment.index.bytes", "int", "10485760", since="0.8.1", minimum=4, unit="bytes",
         synonyms=("log.index.size.max.bytes",),
         doc="Maximum size of a segment's offset index.",
     ),
-    _d(
+    define(
         "segment.jitter.ms", "long", "0", since="0.8.2", minimum=0, unit="ms",
         synonyms=("log.roll.jitter.ms", "log.roll.jitter.hours"),
         doc="Random jitter subtracted from segment.ms to spread segment rolls.",
     ),
-    _d(
+    define(
         "segment.ms", "long", "604800000", since="0.8.1", minimum=1, unit="ms",
         synonyms=("log.roll.ms", "log.roll.hours"),
         doc="Age at which a new log segment is rolled even if not full.",
     ),
-    _d(
+    define(
         "unclean.leader.election.enable", "boolean", "false", since="0.8.2",
         synonyms=("unclean.leader.election.enable",),
         doc="Allow out-of-sync replicas to become leader (risks data loss).",

@@ -211,8 +211,8 @@ class _Applier:
         handler = {
             "CreateLogGroup": self.create_log_group,
             "PutRetentionPolicy": self.put_retention,
-            "CreateConfiguration": self.create_configuration,
-            "UpdateConfiguration": self.update_configuration,
+            "CreateConfiguration": self.write_configuration,
+            "UpdateConfiguration": self.write_configuration,
             "CreateClusterV2": self.create_cluster,
             "TagResource": self.tag,
             "UntagResource": self.untag,
@@ -279,64 +279,56 @@ class _Applier:
             }
         if spec.tags:
             request["Tags"] = dict(spec.tags)
-        try:
-            response = self.msk.call("create_cluster_v2", **request)
-        except ApiError as exc:
-            raise ApplyFailed(f"CreateClusterV2 refused: {exc.code}: {exc.message}") from exc
+        response = self._send("CreateClusterV2", "create_cluster_v2", **request)
         self.arns[change.name] = str(response["ClusterArn"])
         self.progress(f"CreateClusterV2 {change.name}: {response.get('State', 'CREATING')}")
         return self.wait_for_creation(change.name)
 
-    def create_configuration(self, change: Change) -> str:
-        _, after = _label_of(change)
-        name, revision = parse_label(after)
-        text = rules.render_server_properties(_properties({}, change))
+    def _send(self, label: str, operation: str, **params: Any) -> dict[str, Any]:
+        """One MSK write; MSK's refusal becomes this change's failure, in MSK's words."""
         try:
-            response = self.msk.call(
-                "create_configuration",
-                Name=name,
-                ServerProperties=text.encode(),
-                Description=DESCRIPTION,
-            )
+            return self.msk.call(operation, **params)
         except ApiError as exc:
-            raise ApplyFailed(
-                f"CreateConfiguration {name} refused: {exc.code}: {exc.message}"
-            ) from exc
-        self.configurations[name] = str(response["Arn"])
-        got = int(response["LatestRevision"]["Revision"])
-        if got != revision:
-            raise ApplyFailed(f"MSK created {name} at revision {got}, not {revision}; plan again")
-        return f"CreateConfiguration: {after}"
+            raise ApplyFailed(f"{label} refused: {exc.code}: {exc.message}") from exc
 
-    def update_configuration(self, change: Change) -> str:
+    def write_configuration(self, change: Change) -> str:
+        """A new configuration, or a new revision over the one the plan was made from."""
         before, after = _label_of(change)
         name, revision = parse_label(after)
-        arn = self.configuration_arn(name)
+        operation = str(change.operation)
         base: Mapping[str, str] = {}
-        if before is not None:
+        if operation == "UpdateConfiguration" and before is not None:
             base_name, base_revision = parse_label(before)
             base = observe_configuration(
                 self.msk, self.configuration_arn(base_name), base_revision
             ).server_properties
-        text = rules.render_server_properties(_properties(base, change))
-        try:
-            response = self.msk.call(
-                "update_configuration",
-                Arn=arn,
-                ServerProperties=text.encode(),
+        text = rules.render_server_properties(_properties(base, change)).encode()
+        label = f"{operation} {name}"
+        if operation == "CreateConfiguration":
+            response = self._send(
+                label,
+                "create_configuration",
+                Name=name,
+                ServerProperties=text,
                 Description=DESCRIPTION,
             )
-        except ApiError as exc:
-            raise ApplyFailed(
-                f"UpdateConfiguration {name} refused: {exc.code}: {exc.message}"
-            ) from exc
+            self.configurations[name] = str(response["Arn"])
+        else:
+            arn = self.configuration_arn(name)
+            response = self._send(
+                label,
+                "update_configuration",
+                Arn=arn,
+                ServerProperties=text,
+                Description=DESCRIPTION,
+            )
         got = int(response["LatestRevision"]["Revision"])
         if got != revision:
             raise ApplyFailed(
                 f"MSK made revision {got} of {name}, not the planned {revision}: someone else "
                 "changed the configuration. Plan again"
             )
-        return f"UpdateConfiguration: {after}"
+        return f"{operation}: {after}"
 
     def create_log_group(self, change: Change) -> str:
         name = str(change.diff[0].after)

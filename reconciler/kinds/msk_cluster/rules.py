@@ -1,10 +1,11 @@
 """What Amazon MSK allows, as data and small pure checks.
 
-The planner checks these rules before anything is written (DESIGN invariant 3: impossible is
-said, not done) and the local MSK endpoint enforces the same rules server-side, so a plan
-that passes here is one MSK would accept. Every rule names its source in the MSK Developer
-Guide (https://docs.aws.amazon.com/msk/latest/developerguide/). The constants below are error
-texts MSK really sends; every other refusal message of the local endpoint is ours.
+The planner checks these rules before anything is written (invariant 3 of
+docs/architecture.md: impossible is said, not done) and the local MSK endpoint enforces the
+same rules server-side, so a plan that passes here is one MSK would accept. Every rule names
+its source in the MSK Developer Guide (https://docs.aws.amazon.com/msk/latest/developerguide/).
+The constants below are error texts MSK really sends; every other refusal message of the
+local endpoint is ours.
 """
 
 from __future__ import annotations
