@@ -53,10 +53,12 @@ from bench.specs import (
     write_env_dir,
 )
 from reconciler import __version__ as reconciler_version
-from reconciler.local import ClusterMismatchError, LocalCluster, LocalKafkaError, cache_dir
-from reconciler.local import down as cluster_down
-from reconciler.local import up as cluster_up
-from reconciler.local.cluster import DEFAULT_JVM_OPTS
+from reconciler.local.kafka.cluster import DEFAULT_JVM_OPTS
+from reconciler.local.kafka.cluster import down as cluster_down
+from reconciler.local.kafka.cluster import up as cluster_up
+from reconciler.local.kafka.distribution import cache_dir
+from reconciler.local.kafka.errors import ClusterMismatchError, LocalKafkaError
+from reconciler.local.kafka.state import LocalCluster
 from reconciler.model import Desired, Plan
 from reconciler.pipeline import Planned, plan_environment
 from reconciler.plan import build_plan

@@ -25,7 +25,10 @@ from typing import IO, Any
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from reconciler.local import ClusterMismatchError, LocalCluster, cache_dir, down, up
+from reconciler.local.kafka.cluster import down, up
+from reconciler.local.kafka.distribution import cache_dir
+from reconciler.local.kafka.errors import ClusterMismatchError
+from reconciler.local.kafka.state import LocalCluster
 
 
 def _claim_state_dir() -> tuple[Path, IO[str]]:

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.local.distribution import LocalKafkaError
+from reconciler.local.kafka.errors import LocalKafkaError
 from reconciler.msk.clients import kafka_client
 
 STATE_FILE = "msk-endpoint.json"

@@ -21,18 +21,14 @@ import pytest
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from reconciler.local import (
-    ClusterMismatchError,
-    DistributionError,
-    LocalCluster,
-    down,
+from reconciler.local.kafka.cluster import down, is_healthy, shell_exports, status, up
+from reconciler.local.kafka.distribution import (
+    MARKER_FILE,
+    distribution_version,
     ensure_distribution,
-    is_healthy,
-    shell_exports,
-    status,
-    up,
 )
-from reconciler.local.distribution import MARKER_FILE, distribution_version
+from reconciler.local.kafka.errors import ClusterMismatchError, DistributionError
+from reconciler.local.kafka.state import LocalCluster
 
 # --------------------------------------------------------------------------- cluster
 

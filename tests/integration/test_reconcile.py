@@ -21,8 +21,8 @@ from confluent_kafka.admin import (
 )
 
 from reconciler.cli import main
-from reconciler.local import LocalCluster
-from reconciler.local.distribution import classpath, ensure_distribution, find_java
+from reconciler.local.kafka.distribution import classpath, ensure_distribution, find_java
+from reconciler.local.kafka.state import LocalCluster
 from reconciler.model import Action
 from reconciler.pipeline import apply_and_verify, plan_environment
 from tests.integration.conftest import WaitUntil
