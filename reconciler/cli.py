@@ -20,10 +20,10 @@ from reconciler import __version__
 from reconciler.connection import LIBRDKAFKA_LOG
 from reconciler.errors import ReconcilerError
 from reconciler.github.cli import github
-from reconciler.local import msk_endpoint
 from reconciler.local.kafka import cluster as local_cluster
 from reconciler.local.kafka.distribution import DEFAULT_KAFKA_VERSION
 from reconciler.local.kafka.errors import LocalKafkaError
+from reconciler.local.msk import endpoint as msk_endpoint
 from reconciler.model import Action, Plan
 from reconciler.pipeline import (
     agreed_plan,

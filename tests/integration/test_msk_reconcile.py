@@ -21,7 +21,7 @@ from moto.server import ThreadedMotoServer
 
 from reconciler.apply import Outcome
 from reconciler.errors import ReconcilerError
-from reconciler.local.msk_server import MskServer, start_msk_server
+from reconciler.local.msk.server import MskServer, start_msk_server
 from reconciler.model import Change, Risk
 from reconciler.msk.apply import apply_cluster
 from reconciler.msk.clients import kafka_client, logs_client

@@ -59,7 +59,7 @@ def start(state_dir: Path, kafka_bootstrap: str, operation_seconds: float = 2.0)
             [
                 sys.executable,
                 "-m",
-                "reconciler.local.msk_server",
+                "reconciler.local.msk.server",
                 "--kafka-bootstrap",
                 kafka_bootstrap,
                 "--operation-seconds",
