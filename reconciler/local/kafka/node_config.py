@@ -58,7 +58,7 @@ def server_properties(
 
 def write_log_configs(state_dir: Path) -> list[str]:
     """Send broker logs to ``node-<id>/server.log`` instead of stdout (3.x: log4j 1,
-    4.x: log4j2); returns the JVM flags selecting them."""
+    4.x: log4j2; both files say the same); returns the JVM flags selecting them."""
     log4j = state_dir / "log4j.properties"
     log4j.write_text(
         "log4j.rootLogger=INFO, file\n"
@@ -92,6 +92,8 @@ def write_log_configs(state_dir: Path) -> list[str]:
         "logger.request.level = warn\n"
         "logger.state.name = state.change.logger\n"
         "logger.state.level = warn\n"
+        "logger.clients.name = org.apache.kafka.clients\n"
+        "logger.clients.level = warn\n"
     )
     return [f"-Dlog4j.configuration=file:{log4j}", f"-Dlog4j2.configurationFile={log4j2}"]
 
