@@ -57,10 +57,12 @@ from reconciler.core.model import Plan
 from reconciler.engine.load import load
 from reconciler.engine.model import Desired
 from reconciler.engine.plan import Planned, build_plan, plan_environment
-from reconciler.local import ClusterMismatchError, LocalCluster, LocalKafkaError, cache_dir
-from reconciler.local import down as cluster_down
-from reconciler.local import up as cluster_up
-from reconciler.local.cluster import DEFAULT_JVM_OPTS
+from reconciler.local.kafka.cluster import DEFAULT_JVM_OPTS
+from reconciler.local.kafka.cluster import down as cluster_down
+from reconciler.local.kafka.cluster import up as cluster_up
+from reconciler.local.kafka.distribution import cache_dir
+from reconciler.local.kafka.errors import ClusterMismatchError, LocalKafkaError
+from reconciler.local.kafka.state import LocalCluster
 from reconciler.render.markdown import render_markdown
 from reconciler.render.plan_json import render_json
 

@@ -6,9 +6,9 @@ import sys
 
 import click
 
-from reconciler.local import cluster as local_cluster
-from reconciler.local import msk_endpoint
-from reconciler.local.distribution import DEFAULT_KAFKA_VERSION
+from reconciler.local.kafka import cluster as local_cluster
+from reconciler.local.kafka.distribution import DEFAULT_KAFKA_VERSION
+from reconciler.local.msk import endpoint as msk_endpoint
 
 
 @click.group()

@@ -9,6 +9,8 @@ Environment knobs:
   ``<cache>/test-cluster``; a concurrent session takes ``test-cluster-2`` and so on).
 * ``RECONCILER_TEST_KEEP_CLUSTER=1`` -- leave the cluster running after the session; the
   next session reuses it (``up`` is idempotent), which makes quick re-runs faster.
+* ``RECONCILER_TEST_KAFKA_VERSION`` -- the Kafka version the brokers run (default
+  ``DEFAULT_KAFKA_VERSION``), so the suite can run against each version MSK offers.
 """
 
 from __future__ import annotations
@@ -25,7 +27,12 @@ from typing import IO, Any
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from reconciler.local import ClusterMismatchError, LocalCluster, cache_dir, down, up
+from reconciler.local.kafka.cluster import down, up
+from reconciler.local.kafka.distribution import DEFAULT_KAFKA_VERSION, cache_dir
+from reconciler.local.kafka.errors import ClusterMismatchError
+from reconciler.local.kafka.state import LocalCluster
+
+TEST_KAFKA_VERSION = os.environ.get("RECONCILER_TEST_KAFKA_VERSION") or DEFAULT_KAFKA_VERSION
 
 
 def _claim_state_dir() -> tuple[Path, IO[str]]:
@@ -53,16 +60,23 @@ def _claim_state_dir() -> tuple[Path, IO[str]]:
 
 
 @pytest.fixture(scope="session")
+def kafka_version() -> str:
+    """The Kafka version of the session cluster (``RECONCILER_TEST_KAFKA_VERSION``)."""
+    return TEST_KAFKA_VERSION
+
+
+@pytest.fixture(scope="session")
 def kafka_cluster() -> Iterator[LocalCluster]:
-    """A 3-broker local cluster (one rack each, plus an SSL listener) for the session."""
+    """A 3-broker local cluster (one rack each, plus an SSL listener) for the session, on
+    ``TEST_KAFKA_VERSION``."""
     state_dir, session_lock = _claim_state_dir()
     keep = os.environ.get("RECONCILER_TEST_KEEP_CLUSTER") == "1"
     try:
         try:
-            cluster = up(state_dir, brokers=3, tls=True)
+            cluster = up(state_dir, brokers=3, version=TEST_KAFKA_VERSION, tls=True)
         except ClusterMismatchError:  # e.g. kept running by an older checkout: replace it
             down(state_dir)
-            cluster = up(state_dir, brokers=3, tls=True)
+            cluster = up(state_dir, brokers=3, version=TEST_KAFKA_VERSION, tls=True)
         try:
             yield cluster
         finally:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from reconciler.local import LocalCluster
+from reconciler.local.kafka.state import LocalCluster
 
 Check = Callable[[AdminClient], bool]
 WaitUntil = Callable[..., None]

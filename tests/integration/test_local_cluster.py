@@ -21,18 +21,14 @@ import pytest
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from reconciler.local import (
-    ClusterMismatchError,
-    DistributionError,
-    LocalCluster,
-    down,
+from reconciler.local.kafka.cluster import down, is_healthy, shell_exports, status, up
+from reconciler.local.kafka.distribution import (
+    MARKER_FILE,
+    distribution_version,
     ensure_distribution,
-    is_healthy,
-    shell_exports,
-    status,
-    up,
 )
-from reconciler.local.distribution import MARKER_FILE, distribution_version
+from reconciler.local.kafka.errors import ClusterMismatchError, DistributionError
+from reconciler.local.kafka.state import LocalCluster
 
 # --------------------------------------------------------------------------- cluster
 
@@ -72,9 +68,9 @@ def test_rf3_topic_places_replicas_on_three_distinct_brokers(
 
 @pytest.mark.integration
 def test_up_again_returns_the_running_cluster_without_restarting(
-    kafka_cluster: LocalCluster,
+    kafka_cluster: LocalCluster, kafka_version: str
 ) -> None:
-    again = up(kafka_cluster.state_dir, brokers=3, tls=True, timeout=30)
+    again = up(kafka_cluster.state_dir, brokers=3, version=kafka_version, tls=True, timeout=30)
 
     assert again == kafka_cluster  # same ports, cluster id and pids
     recorded = status(kafka_cluster.state_dir)
@@ -121,22 +117,22 @@ def test_ssl_listener_is_trusted_only_with_the_cluster_ca(kafka_cluster: LocalCl
 
 
 @pytest.mark.integration
-def test_single_broker_cluster_lifecycle(tmp_path: Path) -> None:
+def test_single_broker_cluster_lifecycle(tmp_path: Path, kafka_version: str) -> None:
     state_dir = tmp_path / "one"
     try:
-        cluster = up(state_dir, brokers=1, timeout=90)
+        cluster = up(state_dir, brokers=1, version=kafka_version, timeout=90)
         assert len(cluster.brokers) == 1
         assert cluster.bootstrap_servers == f"127.0.0.1:{cluster.brokers[0].port}"
-        assert cluster.kafka_version == "3.9.1"
+        assert cluster.kafka_version == kafka_version
 
         with pytest.raises(ClusterMismatchError, match="local down"):
-            up(state_dir, brokers=2)
+            up(state_dir, brokers=2, version=kafka_version)
 
         # A broker that died is noticed, and `up` replaces the stale cluster.
         old_pid = cluster.brokers[0].pid
         os.kill(old_pid, signal.SIGKILL)
         _wait_for(lambda: not _status_alive(state_dir))
-        restarted = up(state_dir, brokers=1, timeout=90)
+        restarted = up(state_dir, brokers=1, version=kafka_version, timeout=90)
         assert restarted.brokers[0].pid != old_pid
         assert restarted.cluster_id != cluster.cluster_id
         assert _status_alive(state_dir)

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import main
-from reconciler.local.msk_endpoint import LOCAL_CLUSTER, ensure_cluster
-from reconciler.local.msk_server import MskServer, start_msk_server
+from reconciler.local.msk.endpoint import LOCAL_CLUSTER, ensure_cluster
+from reconciler.local.msk.server import MskServer, start_msk_server
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,8 @@ from botocore.exceptions import ClientError
 
 from reconciler.clients.aws import kafka_client
 from reconciler.kinds.msk_cluster import rules
-from reconciler.local.msk_server import IMPLEMENTED, MskServer, start_msk_server
+from reconciler.local.msk.backend import IMPLEMENTED
+from reconciler.local.msk.server import MskServer, start_msk_server
 from tests.unit.test_msk_wire import WireLog
 
 if TYPE_CHECKING:
@@ -442,7 +443,7 @@ def test_state_survives_a_restart(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_the_module_runs_as_a_detachable_server(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
-    command = [sys.executable, "-m", "reconciler.local.msk_server", "--kafka-bootstrap", PLAIN]
+    command = [sys.executable, "-m", "reconciler.local.msk.server", "--kafka-bootstrap", PLAIN]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
         try:
             assert process.stdout is not None

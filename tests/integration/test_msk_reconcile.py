@@ -29,7 +29,7 @@ from reconciler.kinds.msk_cluster.diff import cluster_warnings, plan_cluster
 from reconciler.kinds.msk_cluster.model import MskObserved
 from reconciler.kinds.msk_cluster.observe import fingerprint, observe_cluster, observe_spec
 from reconciler.kinds.msk_cluster.spec import MskClusterSpec, parse_cluster
-from reconciler.local.msk_server import MskServer, start_msk_server
+from reconciler.local.msk.server import MskServer, start_msk_server
 from tests.unit.test_msk_spec import SEED_DOC
 from tests.unit.test_msk_wire import WireLog
 

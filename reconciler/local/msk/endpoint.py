@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.clients.aws import kafka_client
-from reconciler.local.distribution import LocalKafkaError
+from reconciler.local.kafka.errors import LocalKafkaError
 
 STATE_FILE = "msk-endpoint.json"
 ENDPOINT_ENV = "AWS_ENDPOINT_URL_KAFKA"
@@ -59,7 +59,7 @@ def start(state_dir: Path, kafka_bootstrap: str, operation_seconds: float = 2.0)
             [
                 sys.executable,
                 "-m",
-                "reconciler.local.msk_server",
+                "reconciler.local.msk.server",
                 "--kafka-bootstrap",
                 kafka_bootstrap,
                 "--operation-seconds",

@@ -29,6 +29,8 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from reconciler.local.kafka.errors import DistributionError
+
 DEFAULT_KAFKA_VERSION = "3.9.1"
 SCALA_VERSION = "2.13"
 MARKER_FILE = ".reconciler-complete"
@@ -41,14 +43,6 @@ _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
 _CORE_JAR_RE = re.compile(rf"^kafka_{re.escape(SCALA_VERSION)}-(\d+\.\d+\.\d+)\.jar$")
 
 log = logging.getLogger(__name__)
-
-
-class LocalKafkaError(RuntimeError):
-    """Base error of the local-cluster helpers; messages say what the user can do."""
-
-
-class DistributionError(LocalKafkaError):
-    """The Kafka jars could not be found or fetched."""
 
 
 def cache_dir() -> Path:
