@@ -31,6 +31,14 @@ ENV_DIR = click.Path(exists=False, file_okay=False, path_type=Path)
 _LIBRARIES = ("confluent_kafka", "botocore", "boto3")
 
 
+def _outside_repo(command: Any) -> Any:
+    return click.option(
+        "--allow-outside-repo",
+        is_flag=True,
+        help="Let include and caFile paths leave the repository (local use only).",
+    )(command)
+
+
 def _fail(message: str) -> None:
     click.secho(f"error: {message}", fg="red", err=True)
     sys.exit(EXIT_ERROR)
@@ -88,12 +96,13 @@ def main(verbose: bool) -> None:
 
 @main.command()
 @click.argument("env_dir", type=ENV_DIR)
-def validate(env_dir: Path) -> None:
+@_outside_repo
+def validate(env_dir: Path, allow_outside_repo: bool) -> None:
     """Check ENV_DIR's specs offline: every problem, with file:line:column."""
     from reconciler.engine.load import load
     from reconciler.kinds.registry import KINDS
 
-    desired = load(env_dir)
+    desired = load(env_dir, allow_outside_repo=allow_outside_repo)
     counts = [kind.plural(n) for kind in KINDS if (n := kind.count(desired.kinds[kind.name]))]
     click.echo(
         f"{env_dir}: valid ({', '.join(counts) or 'nothing declared'} in "
@@ -103,12 +112,13 @@ def validate(env_dir: Path) -> None:
 
 @main.command()
 @click.argument("env_dir", type=ENV_DIR)
-def show(env_dir: Path) -> None:
+@_outside_repo
+def show(env_dir: Path, allow_outside_repo: bool) -> None:
     """Print the effective specs of ENV_DIR: includes, defaults and overrides applied."""
     from reconciler.engine.load import load
     from reconciler.engine.show import render_effective
 
-    click.echo(render_effective(load(env_dir)), nl=False)
+    click.echo(render_effective(load(env_dir, allow_outside_repo=allow_outside_repo)), nl=False)
 
 
 def _render(plan: Plan, output: str, color: bool) -> str:
@@ -159,6 +169,13 @@ def _color(option: bool | None) -> bool:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Plan against this snapshot (from `reconciler snapshot`) instead of the cluster.",
 )
+@click.option(
+    "--trusted-base",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The base branch's checkout: connect only if ENV_DIR connects exactly as it says "
+    "there (pull requests).",
+)
+@_outside_repo
 def plan(
     *,
     env_dir: Path,
@@ -167,16 +184,25 @@ def plan(
     detailed_exitcode: bool,
     color: bool | None,
     observed_file: Path | None,
+    trusted_base: Path | None,
+    allow_outside_repo: bool,
 ) -> None:
     """Show what apply would change in ENV_DIR's cluster. Writes nothing to the cluster."""
     if observed_file is not None:
         from reconciler.engine.snapshot import plan_from_snapshot
 
-        result = plan_from_snapshot(env_dir, observed_file)
+        result = plan_from_snapshot(
+            env_dir,
+            observed_file,
+            trusted_base=trusted_base,
+            allow_outside_repo=allow_outside_repo,
+        )
     else:
         from reconciler.engine.plan import plan_environment
 
-        result = plan_environment(env_dir).plan
+        result = plan_environment(
+            env_dir, trusted_base=trusted_base, allow_outside_repo=allow_outside_repo
+        ).plan
     click.echo(_render(result, output, _color(color)), nl=output != "json")
     if out_file is not None:
         from reconciler.render.plan_json import render_json
@@ -209,6 +235,7 @@ def plan(
 @click.option(
     "--poll-seconds", default=5.0, show_default=True, help="How often to check MSK operations."
 )
+@_outside_repo
 def apply(
     *,
     env_dir: Path,
@@ -217,6 +244,7 @@ def apply(
     color: bool | None,
     wait_timeout: float,
     poll_seconds: float,
+    allow_outside_repo: bool,
 ) -> None:
     """Make ENV_DIR's cluster match its specs, then verify that the plan is empty."""
     from reconciler.core.model import Action
@@ -225,7 +253,11 @@ def apply(
     from reconciler.kinds.base import ApplyOptions, Mode
     from reconciler.render.text import render_text
 
-    planned = plan_environment(env_dir, mode=Mode.AGREED if plan_file else Mode.PLAN)
+    planned = plan_environment(
+        env_dir,
+        mode=Mode.AGREED if plan_file else Mode.PLAN,
+        allow_outside_repo=allow_outside_repo,
+    )
     current = planned.plan
     if plan_file is not None:
         from reconciler.engine.saved import check_saved_plan
@@ -276,11 +308,12 @@ def apply(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the snapshot here.",
 )
-def snapshot(env_dir: Path, out_file: Path) -> None:
+@_outside_repo
+def snapshot(env_dir: Path, out_file: Path, allow_outside_repo: bool) -> None:
     """Record ENV_DIR's observed state, for `plan --observed` where it is unreachable."""
     from reconciler.engine.snapshot import dump_snapshot, snapshot_environment
 
-    taken = snapshot_environment(env_dir)
+    taken = snapshot_environment(env_dir, allow_outside_repo=allow_outside_repo)
     out_file.write_text(dump_snapshot(taken), encoding="utf-8")
     cluster = taken.observed.cluster
     recorded = ", ".join(name for name, state in taken.observed.kinds.items() if state is not None)

@@ -8,46 +8,44 @@ Nothing here touches a cluster or imports a client library.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from reconciler.core.digests import digest
+from reconciler.core.environment import Environment
 from reconciler.core.errors import SpecError, SpecProblem
 from reconciler.core.model import Location
 from reconciler.engine.model import Desired
 from reconciler.kinds.base import Loading
 from reconciler.kinds.registry import KINDS
 from reconciler.specs import environment as env_kind
+from reconciler.specs.boundaries import Boundary, misplaced_variables, repository_root
+from reconciler.specs.files import display_path, yaml_files
 from reconciler.specs.schema import check_document
-from reconciler.specs.yaml_source import Document, load_documents
+from reconciler.specs.secrets import literal_secrets
+from reconciler.specs.yaml_source import Document, parse_documents, read_spec_file
 
-YAML_SUFFIXES = (".yaml", ".yml")
 SCHEMAS: Mapping[str, str] = {env_kind.KIND: env_kind.SCHEMA, **{k.name: k.schema for k in KINDS}}
-
-
-def display_path(path: Path) -> str:
-    """Paths relative to the working directory when possible: shorter, clickable errors."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if relative.startswith("..") else relative
-
-
-def _yaml_files(root: Path) -> list[Path]:
-    if root.is_file():
-        return [root]
-    return sorted(p for p in root.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
 
 
 def _parse(
     files: Iterable[Path], problems: list[SpecProblem], kinds: set[str] | None = None
 ) -> list[Document]:
-    """Schema-valid documents; `kinds` collects the kind of every document, valid or not."""
+    """Schema-valid documents; `kinds` collects the kind of every document, valid or not.
+
+    Every file is read within the YAML limits, scanned for literal secrets, and checked for
+    `${VAR}` references outside the connection fields.
+    """
     documents: list[Document] = []
     for path in files:
-        docs, found = load_documents(path, display_path(path))
+        display = display_path(path)
+        text, found = read_spec_file(path, display)
+        problems.extend(found)
+        if text is None:
+            continue
+        problems.extend(literal_secrets(text, display))
+        docs, found = parse_documents(text, display)
         problems.extend(found)
         for doc in docs:
             if doc.data is None:  # an empty document (e.g. a trailing ---) carries nothing
@@ -57,6 +55,7 @@ def _parse(
             schema_problems = check_document(doc, SCHEMAS)
             problems.extend(schema_problems)
             if not schema_problems:
+                problems.extend(misplaced_variables(doc, text))
                 documents.append(doc)
     return documents
 
@@ -90,26 +89,60 @@ def _find_environment(
 
 
 def _includes(
-    env_doc: Document, env_dir: Path, seen: set[Path], problems: list[SpecProblem]
-) -> list[Path]:
+    env_doc: Document, env_dir: Path, seen: set[Path], boundary: Boundary
+) -> tuple[list[Path], list[SpecProblem]]:
     files: list[Path] = []
+    problems: list[SpecProblem] = []
     for index, entry in enumerate(env_doc.data["spec"].get("include") or []):
-        target = (env_dir / entry).resolve()
+        target = env_dir / entry
         where = env_doc.location(("spec", "include", index))
+        field = f"spec.include.{index}"
         if not target.exists():
-            problems.append(
-                SpecProblem(where, f"spec.include.{index}", f"{entry!r} does not exist")
-            )
-            continue
-        for path in _yaml_files(target):
-            if path.resolve() not in seen:
-                seen.add(path.resolve())
-                files.append(path)
-    return files
+            problems.append(SpecProblem(where, field, f"{entry!r} does not exist"))
+        elif boundary.refuses(target):
+            problems.append(boundary.problem(where, field, repr(entry)))
+        else:
+            for path in yaml_files(target.resolve()):
+                if path.resolve() not in seen:
+                    seen.add(path.resolve())
+                    files.append(path)
+    return files, problems
 
 
-def load(env_dir: str | Path) -> Desired:
-    """Load and validate ENV_DIR; raises SpecError listing every problem found."""
+def _linked_out(files: list[Path], boundary: Boundary, problems: list[SpecProblem]) -> list[Path]:
+    """Spec files that are links to somewhere outside the repository are not read."""
+    kept = []
+    for path in files:
+        if boundary.refuses(path):
+            where = Location(display_path(path), 1, 1)
+            problems.append(boundary.problem(where, "", f"its link target {path.resolve()}"))
+        else:
+            kept.append(path)
+    return kept
+
+
+def _placed_ca_file(
+    environment: Environment, boundary: Boundary, problems: list[SpecProblem]
+) -> Environment:
+    """A literal caFile, relative to the repository root, must stay inside the repository (a
+    ${VAR} one is the runner's choice)."""
+    ca_file = environment.connection.ca_file
+    if ca_file is None or "${" in ca_file:
+        return environment
+    path = boundary.place(ca_file)
+    if boundary.refuses(path):
+        where = environment.locations.get("caFile")
+        hint = "; or set it from the runner's environment: caFile: ${KAFKA_CA_FILE}"
+        problems.append(boundary.problem(where, "spec.kafka.caFile", repr(ca_file), hint))
+    return replace(environment, connection=replace(environment.connection, ca_file=str(path)))
+
+
+def load(env_dir: str | Path, *, allow_outside_repo: bool = False) -> Desired:
+    """Load and validate ENV_DIR; raises SpecError listing every problem found.
+
+    Paths (includes, spec files, caFile) must stay inside the repository unless
+    `allow_outside_repo`.
+    """
     root = Path(env_dir)
     if not root.is_dir():
         raise SpecError(
@@ -123,13 +156,17 @@ def load(env_dir: str | Path) -> Desired:
             ]
         )
     problems: list[SpecProblem] = []
-    own_files = _yaml_files(root)
+    boundary = Boundary(repository_root(root), allow_outside_repo)
+    own_files = _linked_out(yaml_files(root), boundary, problems)
     seen_kinds: set[str] = set()
     documents = _parse(own_files, problems, seen_kinds)
     env_doc = _find_environment(root, documents, seen_kinds, problems)
     include_files: list[Path] = []
     if env_doc is not None:
-        include_files = _includes(env_doc, root, {p.resolve() for p in own_files}, problems)
+        seen = {p.resolve() for p in own_files}
+        include_files, found = _includes(env_doc, root, seen, boundary)
+        problems.extend(found)
+        include_files = _linked_out(include_files, boundary, problems)
     included = _parse(include_files, problems)
     for doc in included:
         if doc.data["kind"] == env_kind.KIND:
@@ -151,6 +188,7 @@ def load(env_dir: str | Path) -> Desired:
         desired[kind.name] = value
     if environment is None or env_doc is None:  # every kind's problems are still reported
         raise SpecError(problems)
+    environment = _placed_ca_file(environment, boundary, problems)
     if not environment.connection.bootstrap_servers and environment.msk is None:
         problems.append(
             SpecProblem(

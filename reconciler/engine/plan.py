@@ -22,6 +22,7 @@ from reconciler.engine.load import load
 from reconciler.engine.model import Desired, Observed
 from reconciler.kinds.base import Context, Mode
 from reconciler.kinds.registry import KINDS
+from reconciler.specs.trust import check_trusted
 from reconciler.specs.variables import resolve
 
 
@@ -136,12 +137,18 @@ def plan_environment(
     *,
     mode: Mode = Mode.PLAN,
     validate: bool = True,
+    trusted_base: Path | None = None,
+    allow_outside_repo: bool = False,
 ) -> Planned:
     """Validate everything offline first, then observe every kind once, and plan.
 
-    Unset variables are reported before any network call.
+    With `trusted_base` (the base branch's checkout), nothing is contacted unless ENV_DIR
+    connects exactly as the base branch says. Unset variables are reported before any
+    network call.
     """
-    desired = load(env_dir)
+    desired = load(env_dir, allow_outside_repo=allow_outside_repo)
+    if trusted_base is not None:
+        check_trusted(Path(env_dir), trusted_base)
     connection = resolve(desired.environment, environ)
     clients = Clients(connection, desired.environment.msk)
     observed = observe(desired, clients, mode)

@@ -154,13 +154,18 @@ def load_snapshot(text: str) -> Snapshot:
     return Snapshot(read.field(d, "environment", "", str), taken_at.astimezone(UTC), observed)
 
 
-def snapshot_environment(env_dir: str | Path, environ: Mapping[str, str] | None = None) -> Snapshot:
+def snapshot_environment(
+    env_dir: str | Path,
+    environ: Mapping[str, str] | None = None,
+    *,
+    allow_outside_repo: bool = False,
+) -> Snapshot:
     """Observe once, as plan does but keeping everything, with the time it was read."""
     from reconciler.clients.session import Clients
     from reconciler.engine.plan import observe
     from reconciler.specs.variables import resolve
 
-    desired = load(env_dir)
+    desired = load(env_dir, allow_outside_repo=allow_outside_repo)
     clients = Clients(resolve(desired.environment, environ), desired.environment.msk)
     observed = observe(desired, clients, Mode.SNAPSHOT)
     if observed.cluster is None and not any(v is not None for v in observed.kinds.values()):
@@ -192,11 +197,20 @@ def age_notice(snapshot: Snapshot, now: datetime | None = None) -> str:
     )
 
 
-def plan_from_snapshot(env_dir: str | Path, snapshot_file: Path) -> Plan:
+def plan_from_snapshot(
+    env_dir: str | Path,
+    snapshot_file: Path,
+    *,
+    trusted_base: Path | None = None,
+    allow_outside_repo: bool = False,
+) -> Plan:
     """Plan offline against a snapshot; its age goes first in the warnings of every output."""
     from reconciler.engine.plan import build_plan
+    from reconciler.specs.trust import check_trusted
 
-    desired: Desired = load(env_dir)
+    desired: Desired = load(env_dir, allow_outside_repo=allow_outside_repo)
+    if trusted_base is not None:
+        check_trusted(Path(env_dir), trusted_base)
     snapshot = load_snapshot(snapshot_file.read_text(encoding="utf-8"))
     if snapshot.environment != desired.environment.name:
         raise ReconcilerError(

@@ -84,7 +84,7 @@ def literal_secrets(text: str, file: str) -> Iterator[SpecProblem]:
         line = text[start : end if end >= 0 else len(text)]
         for match in _CREDENTIAL.finditer(line):
             value = match.group("value").strip()
-            if not value or _HARMLESS.match(value):
+            if not value or _HARMLESS.match(value) or _HARMLESS.match(value.strip("\"'")):
                 continue
             yield SpecProblem(
                 _at(text, start + match.start("value"), file),

@@ -373,15 +373,13 @@ class _Reader:
         return self.documents, self.problems
 
 
-def load_documents(
-    path: Path, display: str | None = None
-) -> tuple[list[Document], list[SpecProblem]]:
-    """Parse every document of a YAML file within the limits; problems are located."""
+def read_spec_file(path: Path, display: str | None = None) -> tuple[str | None, list[SpecProblem]]:
+    """A spec file's text, if it is within the size limit and readable."""
     file = display or str(path)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return [], [
+            return None, [
                 SpecProblem(
                     Location(file, 1, 1),
                     "",
@@ -390,7 +388,20 @@ def load_documents(
                     "split it into several files",
                 )
             ]
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8"), []
     except (OSError, UnicodeDecodeError) as exc:
-        return [], [SpecProblem(Location(file, 1, 1), "", f"cannot read file: {exc}")]
+        return None, [SpecProblem(Location(file, 1, 1), "", f"cannot read file: {exc}")]
+
+
+def parse_documents(text: str, file: str) -> tuple[list[Document], list[SpecProblem]]:
+    """Every document of a file's text, within the limits; problems are located."""
     return _Reader(file, text).run()
+
+
+def load_documents(
+    path: Path, display: str | None = None
+) -> tuple[list[Document], list[SpecProblem]]:
+    """Read and parse a spec file within the limits."""
+    file = display or str(path)
+    text, problems = read_spec_file(path, file)
+    return ([], problems) if text is None else parse_documents(text, file)

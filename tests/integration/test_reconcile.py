@@ -399,7 +399,9 @@ def test_tls_certificates_are_verified_by_default(
         topic_doc(f"{topic_prefix}a", 1, 1),
         kafka=f"{ssl}\n    caFile: {kafka_cluster.ca_file}",
     )
-    result = cli("plan", str(trusted), "-o", "json")
+    result = cli(
+        "plan", str(trusted), "-o", "json", "--allow-outside-repo"
+    )  # the CA is not in a repo
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["summary"]["create"] == 1
 

@@ -1,0 +1,265 @@
+"""A pull request's specs are untrusted: no variable copied where it does not belong, no secret
+in the repo, no path out of it, and no connection the base branch did not name."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli import main
+from reconciler.core.errors import SpecError
+from reconciler.engine.load import load
+from reconciler.engine.plan import plan_environment
+from reconciler.specs.trust import UntrustedConnection
+
+TOPIC = (
+    "apiVersion: reconciler/v1\nkind: Topic\nmetadata: {name: orders}\n"
+    "spec: {partitions: 1, replicationFactor: 1}\n"
+)
+
+
+def environment(kafka: str = "{bootstrapServers: '${B}', securityProtocol: PLAINTEXT}") -> str:
+    head = "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {name: t}\nspec:\n"
+    return f"{head}  kafka: {kafka}\n"
+
+
+def repo(root: Path, files: dict[str, str]) -> Path:
+    """A git repository holding `files`; returns its environment directory `env`."""
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root / "env"
+
+
+def problems(env_dir: Path, **options: bool) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        load(env_dir, **options)
+    return [str(p) for p in caught.value.problems]
+
+
+# -- ${VAR} only in connection fields ---------------------------------------------------------
+
+
+def test_variables_in_connection_fields_are_fine(tmp_path: Path) -> None:
+    env_dir = repo(tmp_path, {"env/env.yaml": environment(), "env/t.yaml": TOPIC})
+    assert load(env_dir).environment.connection.bootstrap_servers == "${B}"
+
+
+@pytest.mark.parametrize(
+    ("topic", "field"),
+    [
+        ("metadata: {name: orders, labels: {team: '${USER}'}}\nspec: {partitions: 1, "
+         "replicationFactor: 1}", "metadata.labels.team"),
+        ("metadata: {name: orders}\nspec: {partitions: 1, replicationFactor: 1, "
+         "config: {compression.type: '${AWS_SECRET_ACCESS_KEY}'}}", "spec.config.compression.type"),
+    ],
+)  # fmt: skip
+def test_a_variable_anywhere_else_is_an_error(tmp_path: Path, topic: str, field: str) -> None:
+    text = f"apiVersion: reconciler/v1\nkind: Topic\n{topic}\n"
+    env_dir = repo(tmp_path, {"env/env.yaml": environment(), "env/t.yaml": text})
+    found = [p for p in problems(env_dir) if "${VAR} is expanded only" in p]
+    assert len(found) == 1
+    assert found[0].startswith("env/t.yaml:") or "/env/t.yaml:" in found[0]
+    assert f"{field}:" in found[0]
+
+
+def test_a_variable_in_the_msk_section_is_an_error(tmp_path: Path) -> None:
+    text = environment() + "  msk: {region: '${AWS_REGION}', clusterName: c}\n"
+    env_dir = repo(tmp_path, {"env/env.yaml": text})
+    assert any("spec.msk.region: ${VAR} is expanded only" in p for p in problems(env_dir))
+
+
+# -- literal secrets ---------------------------------------------------------------------------
+
+SECRETS = {
+    "PEM private key": "# -----BEGIN PRIVATE KEY-----\n# MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n",
+    "AWS access key id": "# key: AKIAQWERTYUIOPASDFGH\n",
+    "AWS secret access key": "# aws_key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+    "JAAS login": (
+        "# org.apache.kafka.common.security.scram.ScramLoginModule required "
+        'username="app" password="s3cr3t-value";\n'
+    ),
+    "literal value for a credential": "# token: s3cr3t-value\n",
+}
+
+
+@pytest.mark.parametrize("what", list(SECRETS))
+def test_each_literal_secret_is_refused_without_echo(tmp_path: Path, what: str) -> None:
+    env_dir = repo(tmp_path, {"env/env.yaml": environment(), "env/t.yaml": SECRETS[what] + TOPIC})
+    result = CliRunner().invoke(main, ["validate", str(env_dir)])
+    assert result.exit_code == 1
+    assert what in result.output and "t.yaml:1:" in result.output
+    for secret in ("MIIEvQ", "AKIAQWERTY", "wJalrXUtn", "s3cr3t-value"):
+        assert secret not in result.output
+
+
+def test_references_booleans_and_hashes_are_not_secrets(tmp_path: Path) -> None:
+    text = (
+        "# sha: 3f786850e387550fdab836ed7e6dc881de23001b\n"
+        "apiVersion: reconciler/v1\nkind: Topic\n"
+        "metadata: {name: orders, labels: {secret: 'false', tokens-topic: 'yes'}}\n"
+        "spec: {partitions: 1, replicationFactor: 1}\n"
+    )
+    env_dir = repo(tmp_path, {"env/env.yaml": environment(), "env/t.yaml": text})
+    assert "orders" in load(env_dir).kinds["Topic"].topics
+
+
+# -- paths stay in the repository ------------------------------------------------------------
+
+
+def test_an_include_through_a_link_out_of_the_repo_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "t.yaml").write_text(TOPIC, encoding="utf-8")
+    root = tmp_path / "repo"
+    env_dir = repo(root, {"env/env.yaml": environment() + "  include: [../shared]\n"})
+    (root / "shared").symlink_to(outside)
+    [problem] = problems(env_dir)
+    assert "spec.include.0: '../shared' is outside the repository" in problem
+    assert "--allow-outside-repo" in problem
+    loaded = load(env_dir, allow_outside_repo=True)
+    assert "orders" in loaded.kinds["Topic"].topics
+
+
+def test_a_spec_file_linked_out_of_the_repo_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "t.yaml").write_text(TOPIC, encoding="utf-8")
+    root = tmp_path / "repo"
+    env_dir = repo(root, {"env/env.yaml": environment()})
+    (env_dir / "t.yaml").symlink_to(tmp_path / "t.yaml")
+    [problem] = problems(env_dir)
+    assert "t.yaml:1:1: its link target" in problem and "outside the repository" in problem
+
+
+def test_a_ca_file_outside_the_repo_is_refused(tmp_path: Path) -> None:
+    kafka = "{bootstrapServers: 'b:9094', caFile: /home/runner/.aws/credentials}"
+    env_dir = repo(tmp_path, {"env/env.yaml": environment(kafka)})
+    [problem] = problems(env_dir)
+    assert "spec.kafka.caFile: '/home/runner/.aws/credentials' is outside" in problem
+    assert "${KAFKA_CA_FILE}" in problem
+    assert load(env_dir, allow_outside_repo=True).environment.connection.ca_file
+
+
+# -- the base branch decides where to connect --------------------------------------------------
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[str, list[str]]]:
+    """A TCP server on loopback that records every connection made to it."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.1)
+    seen: list[str] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                connection, peer = server.accept()
+            except TimeoutError:
+                continue
+            seen.append(str(peer))
+            connection.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.getsockname()[1]}", seen
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def pull_request(tmp_path: Path, base_kafka: str, head_kafka: str) -> tuple[Path, Path]:
+    base = repo(tmp_path / "base", {"env/env.yaml": environment(base_kafka), "env/t.yaml": TOPIC})
+    head = repo(tmp_path / "head", {"env/env.yaml": environment(head_kafka), "env/t.yaml": TOPIC})
+    return head, base.parent
+
+
+@pytest.mark.parametrize(
+    "head_kafka",
+    [
+        "{bootstrapServers: '{listen}', securityProtocol: PLAINTEXT}",
+        "{bootstrapServers: 'b-1.prod:9096', securityProtocol: SASL_SSL, sasl: {mechanism: "
+        "SCRAM-SHA-512, username: app, password: '${AWS_SECRET_ACCESS_KEY}'}}",
+    ],
+)
+def test_a_changed_connection_is_refused_before_anything_connects(
+    tmp_path: Path, listener: tuple[str, list[str]], head_kafka: str
+) -> None:
+    address, seen = listener
+    base_kafka = (
+        "{bootstrapServers: 'b-1.prod:9096', securityProtocol: SASL_SSL, sasl: {mechanism: "
+        "SCRAM-SHA-512, username: app, password: '${KAFKA_PASSWORD}'}}"
+    )
+    head, base = pull_request(tmp_path, base_kafka, head_kafka.replace("{listen}", address))
+    environ = {"KAFKA_PASSWORD": "kafka-secret-value", "AWS_SECRET_ACCESS_KEY": "aws-secret-value"}
+    with pytest.raises(UntrustedConnection) as caught:
+        plan_environment(head, environ, trusted_base=base)
+    message = str(caught.value)
+    assert "nothing was contacted" in message
+    assert "spec.kafka." in message and "merges it first" in message
+    assert "secret-value" not in message  # references are compared, never their values
+    assert seen == []
+
+
+def test_the_cli_refuses_a_changed_connection_with_exit_1(
+    tmp_path: Path, listener: tuple[str, list[str]]
+) -> None:
+    address, seen = listener
+    head, base = pull_request(
+        tmp_path,
+        "{bootstrapServers: 'b-1.prod:9092', securityProtocol: PLAINTEXT}",
+        f"{{bootstrapServers: '{address}', securityProtocol: PLAINTEXT}}",
+    )
+    result = CliRunner().invoke(main, ["plan", str(head), "--trusted-base", str(base)])
+    assert result.exit_code == 1
+    assert f"spec.kafka.bootstrapServers: 'b-1.prod:9092' -> '{address}'" in result.output
+    assert seen == []
+
+
+def test_a_new_environment_connects_only_once_merged(
+    tmp_path: Path, listener: tuple[str, list[str]]
+) -> None:
+    address, seen = listener
+    head = repo(
+        tmp_path / "head", {"env/env.yaml": environment(f"{{bootstrapServers: '{address}'}}")}
+    )
+    base = tmp_path / "base"
+    base.mkdir()
+    with pytest.raises(UntrustedConnection, match="no Environment on the base branch"):
+        plan_environment(head, {}, trusted_base=base)
+    assert seen == []
+
+
+def test_a_changed_ca_bundle_is_a_changed_connection(tmp_path: Path) -> None:
+    kafka = "{bootstrapServers: 'b:9094', caFile: certs/ca.pem}"
+    head, base = pull_request(tmp_path, kafka, kafka)
+    (base / "certs").mkdir()
+    (base / "certs" / "ca.pem").write_text("reviewed", encoding="utf-8")
+    (head.parent / "certs").mkdir()
+    (head.parent / "certs" / "ca.pem").write_text("attacker's", encoding="utf-8")
+    with pytest.raises(UntrustedConnection, match="the CA bundle's contents changed"):
+        plan_environment(head, {}, trusted_base=base)
+
+
+def test_an_unchanged_connection_goes_on_to_connect(
+    tmp_path: Path, listener: tuple[str, list[str]]
+) -> None:
+    """Only the timeout may differ; then the plan connects (here: to the recording server,
+    which speaks no Kafka, so the plan fails after connecting)."""
+    address, seen = listener
+    head, base = pull_request(
+        tmp_path,
+        f"{{bootstrapServers: '{address}', securityProtocol: PLAINTEXT, timeoutSeconds: 30}}",
+        f"{{bootstrapServers: '{address}', securityProtocol: PLAINTEXT, timeoutSeconds: 2}}",
+    )
+    result = CliRunner().invoke(main, ["plan", str(head), "--trusted-base", str(base)])
+    assert result.exit_code == 1
+    assert "cannot reach Kafka" in result.output
+    assert seen
