@@ -287,3 +287,45 @@ def test_a_snapshot_plans_exactly_like_the_live_cluster(
     assert restored.observed == planned.observed
     assert build_plan(planned.desired, restored.observed) == planned.plan
     assert len(planned.plan.changes) == 2
+
+
+def test_a_pull_request_that_moves_the_connection_gets_the_change_not_a_plan(
+    runs: tuple[Run, Run],
+    fake: FakeGitHub,
+    topic_prefix: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As plan.yml runs it: the base branch's checkout beside the pull request's; the
+    comment shows the connection change for review, and nothing was contacted."""
+    import socket
+    import subprocess
+
+    reconciler, gh = runs
+    p = topic_prefix
+    base, head = tmp_path / "base", tmp_path / "pr"
+    for root in (base, head):
+        subprocess.run(["git", "init", "-q", str(root)], check=True)
+        write_specs(root / "specs" / "it", p, topic(f"{p}orders", 3))
+    trap = socket.create_server(("127.0.0.1", 0))
+    trap.settimeout(0.5)
+    address = f"127.0.0.1:{trap.getsockname()[1]}"
+    environment = head / "specs" / "it" / "environment.yaml"
+    environment.write_text(
+        environment.read_text().replace("${KAFKA_BOOTSTRAP_SERVERS}", address), encoding="utf-8"
+    )
+    monkeypatch.chdir(head)
+    (head / "out").mkdir()
+    fake.add_pull(PR, commits=("c3c3c3",))
+    result = reconciler("plan", "specs/it", "--trusted-base", str(base), "--out", "out/plan.json")
+    assert result.exit_code == 1
+    (head / "out" / "plan.err").write_text(result.output, encoding="utf-8")
+    assert not (head / "out" / "plan.json").exists()
+    args = ("--pr", str(PR), "--plan", "out/plan.json", "--error-file", "out/plan.err")
+    ok(gh("comment-plan", "specs/it", *args))
+    [comment] = bot_comments(fake)
+    assert "spec.kafka.bootstrapServers" in comment["body"] and address in comment["body"]
+    assert "nothing was contacted" in comment["body"]
+    with pytest.raises(TimeoutError):
+        trap.accept()  # nothing connected
+    trap.close()

@@ -156,6 +156,21 @@ def test_forks_never_reach_the_cluster() -> None:
     assert "--observed out/snapshot.json" in " ".join(s.get("run", "") for s in steps(fork))
 
 
+def test_pull_requests_run_the_base_branchs_reconciler_which_says_where_to_connect() -> None:
+    """A pull request's own code never runs in the plan workflow, and its plans connect only
+    where the base branch's specs say (`--trusted-base`)."""
+    base = "${{ github.event.pull_request.base.sha }}"
+    for job_id, job in load("plan")["jobs"].items():
+        checkouts = [c["with"] for c in uses(job, "actions/checkout")]
+        assert {"ref": base, "path": "base", "persist-credentials": False} in checkouts, job_id
+        installs = [s["run"] for s in steps(job) if "pip install" in s.get("run", "")]
+        assert installs and all(i.rstrip().endswith("base") for i in installs), job_id
+    for job_id in ("plan", "plan-fork"):
+        runs = [s.get("run", "") for s in steps(load("plan")["jobs"][job_id])]
+        plans = [r for r in runs if "reconciler plan " in r]
+        assert plans and all("--trusted-base ../base" in r for r in plans), job_id
+
+
 def test_plan_fails_on_errors_not_changes_and_drift_fails_on_drift() -> None:
     plan = load("plan")["jobs"]["plan"]
     run = {s.get("id"): s.get("run", "") for s in steps(plan)}
