@@ -313,24 +313,7 @@ def refused_by_the_brokers(name: str, kafka_version: str) -> str:
     return topic_doc(name, 1, 1, remote_storage_enable=True)
 
 
-def test_broker_refusal_in_preflight_writes_nothing(
-    specs: Specs,
-    cli: Callable[..., Result],
-    admin: AdminClient,
-    topic_prefix: str,
-    kafka_version: str,
-) -> None:
-    p = topic_prefix
-    env_dir = specs(
-        topic_doc(f"{p}good", 1, 1), refused_by_the_brokers(f"{p}tiered", kafka_version)
-    )
-    result = cli("apply", str(env_dir), "--auto-approve")
-    assert result.exit_code == 1
-    assert "validate-only" in result.output and f"{p}tiered" in result.output
-    assert prefixed(admin, p) == {}
-
-
-def test_plan_shows_what_the_brokers_would_refuse_before_anything_is_merged(
+def test_a_write_the_brokers_refuse_shows_in_the_plan_and_nothing_is_written(
     specs: Specs,
     cli: Callable[..., Result],
     admin: AdminClient,
@@ -338,7 +321,7 @@ def test_plan_shows_what_the_brokers_would_refuse_before_anything_is_merged(
     kafka_version: str,
 ) -> None:
     """The pull request's plan asks the brokers (validate-only), so a refusal shows up in
-    review, not after merge; the plan writes nothing."""
+    review, not after merge; neither plan nor apply writes anything."""
     p = topic_prefix
     env_dir = specs(
         topic_doc(f"{p}good", 1, 1), refused_by_the_brokers(f"{p}tiered", kafka_version)
@@ -350,6 +333,9 @@ def test_plan_shows_what_the_brokers_would_refuse_before_anything_is_merged(
     assert refused["risk"] == "impossible"
     assert "validate-only" in refused["reasons"][0] and "Way out" in refused["reasons"][0]
     assert data["summary"]["impossible"] == 1
+    result = cli("apply", str(env_dir), "--auto-approve")
+    assert result.exit_code == 1
+    assert "validate-only" in result.output and f"{p}tiered" in result.output
     assert prefixed(admin, p) == {}
 
 
