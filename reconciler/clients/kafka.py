@@ -149,20 +149,27 @@ def _collect(futures: Mapping[str, Future[Any]]) -> Results:
 class KafkaAdmin:
     """The admin calls the kinds make, each bounded by the connection's timeout."""
 
-    def __init__(self, admin: AdminClient, conn: Connection) -> None:
+    def __init__(self, admin: AdminClient, conn: Connection, pinned: int | None = None) -> None:
         self.admin = admin
         self.conn = conn
         self.timeout = conn.timeout_seconds
+        #: The broker a per-broker client's DescribeConfigs must reach (see `on_broker`).
+        self.pinned = pinned
 
     @classmethod
     def connect(cls, conn: Connection) -> KafkaAdmin:
         return cls(admin_client(conn), conn)
 
     def on_broker(self, broker: Broker) -> KafkaAdmin:
-        """A client of one broker only: it is the one that answers (a client that has opened
-        other connections lets librdkafka route requests through them)."""
+        """A client whose DescribeConfigs that broker answers, from its own metadata.
+
+        librdkafka sends a DescribeConfigs of topics to a broker of its choosing (the same one
+        for every client of a cluster), whatever the client's bootstrap server; a request
+        that also names a broker's own configs goes to that broker. So each of this client's
+        requests carries its broker's resource. (Metadata requests cannot be pinned so.)
+        """
         single = replace(self.conn, bootstrap_servers=f"{broker.host}:{broker.port}")
-        return KafkaAdmin.connect(single)
+        return KafkaAdmin(admin_client(single), single, pinned=broker.node_id)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -248,6 +255,8 @@ class KafkaAdmin:
 
         def send(chunk: list[str]) -> dict[Any, Future[Any]]:
             resources = [ConfigResource(ResourceType.TOPIC, name) for name in chunk]
+            if self.pinned is not None:
+                resources.append(ConfigResource(ResourceType.BROKER, str(self.pinned)))
             return dict(self.admin.describe_configs(resources, request_timeout=self.timeout))
 
         in_flight = deque(send(chunk) for chunk in islice(chunks, 2))
@@ -257,6 +266,8 @@ class KafkaAdmin:
             if following is not None:
                 in_flight.append(send(following))
             for resource, future in futures.items():
+                if resource.restype != ResourceType.TOPIC:
+                    continue  # the broker resource that pinned the request
                 try:
                     entries = future.result()
                 except KafkaException as exc:
