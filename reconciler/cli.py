@@ -321,3 +321,57 @@ def snapshot(env_dir: Path, out_file: Path, allow_outside_repo: bool) -> None:
         f"{out_file}: {recorded or 'nothing'} of {taken.environment}, "
         f"cluster {cluster.cluster_id if cluster else '(not reachable)'}"
     )
+
+
+@main.command("import")
+@click.argument("env_dir", type=ENV_DIR)
+@click.option(
+    "--select", multiple=True, metavar="GLOB", help="Import only these names [default: all]."
+)
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Never import these names.")
+@click.option(
+    "--layout",
+    type=click.Choice(["kind", "prefix"]),
+    default="kind",
+    show_default=True,
+    help="One file per kind, or topics grouped by name prefix (topics/<prefix>.yaml).",
+)
+@click.option(
+    "--factor-defaults",
+    is_flag=True,
+    help="Move config values most topics share into the Environment's topics.defaults.",
+)
+@click.option("--force", is_flag=True, help="Replace files (and defaults) that already exist.")
+@_outside_repo
+def import_command(
+    *,
+    env_dir: Path,
+    select: tuple[str, ...],
+    exclude: tuple[str, ...],
+    layout: str,
+    factor_defaults: bool,
+    force: bool,
+    allow_outside_repo: bool,
+) -> None:
+    """Write what ENV_DIR's cluster runs as spec files: the first plan after it is empty."""
+    from reconciler.engine.importer import import_environment
+    from reconciler.kinds.base import Selection
+    from reconciler.kinds.registry import BY_NAME
+    from reconciler.specs.files import display_path
+
+    selection = Selection(select or ("*",), exclude, factor_defaults)
+    imported = import_environment(
+        env_dir,
+        selection,
+        layout="prefix" if layout == "prefix" else "kind",
+        force=force,
+        allow_outside_repo=allow_outside_repo,
+    )
+    what = ", ".join(BY_NAME[name].plural(n) for name, n in imported.counts.items() if n)
+    for warning in imported.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
+    files = [display_path(p) for p in imported.files]
+    if imported.environment_changed:
+        files.append("the Environment's topics.defaults")
+    click.echo(f"imported {what or 'nothing'} into {', '.join(files) or 'no file'}")
+    click.echo(f"next: reconciler plan {env_dir} (it should show no changes), then commit")

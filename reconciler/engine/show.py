@@ -25,7 +25,7 @@ def effective_documents(desired: Desired) -> list[dict[str, Any]]:
         spec.update(kind.environment_section(desired.kinds[kind.name]))
     documents = [document(env_kind.KIND, env.name, spec)]
     for kind in KINDS:
-        documents.extend(kind.to_documents(desired.kinds[kind.name]))
+        documents.extend(kind.to_documents(desired.kinds[kind.name], False))
     return documents
 
 

@@ -11,7 +11,7 @@ their clients from the engine (`clients.session.Clients`) and only call their me
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -83,6 +83,26 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class Selection:
+    """What `import` adopts: names matching `select` and none of `exclude` (globs)."""
+
+    select: tuple[str, ...] = ("*",)
+    exclude: tuple[str, ...] = ()
+    #: Move values most resources share into the Environment's defaults (exact either way).
+    factor_defaults: bool = False
+
+
+@dataclass(frozen=True)
+class Discovered(Generic[D]):
+    """What `import` found of one kind: its desired value as the live state is now, what it
+    could not carry over, and what belongs in the Environment's spec (shared defaults)."""
+
+    desired: D
+    warnings: tuple[str, ...] = ()
+    environment: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ApplyOptions:
     progress: Progress
     wait_seconds: float = 3600.0  # bound on each long operation (MSK: 15-45 minutes)
@@ -94,7 +114,7 @@ def _no_preflight(clients: Clients, changes: Sequence[Change]) -> list[Refusal]:
     return []
 
 
-def _no_documents(desired: Any) -> list[SpecDocument]:
+def _no_documents(desired: Any, readable: bool) -> list[SpecDocument]:
     return []
 
 
@@ -127,9 +147,14 @@ class Kind(Generic[D, O]):
     verify: (
         Callable[[Clients, Environment, D, Sequence[Outcome], ApplyOptions], KindPlan] | None
     ) = None
-    #: The inverse of loading: the kind's documents, and its part of the Environment's spec.
-    to_documents: Callable[[D], list[SpecDocument]] = _no_documents
+    #: The inverse of loading: the kind's documents (`readable`: values in units, as a
+    #: person writes them: 7d, 1GiB), and its part of the Environment's spec.
+    to_documents: Callable[[D, bool], list[SpecDocument]] = _no_documents
     environment_section: Callable[[D], dict[str, Any]] = _no_section
+    #: Live state -> desired value, for `import` (None: the kind cannot be imported yet).
+    discover: Callable[[Clients, Environment, Selection], Discovered[D]] | None = None
+    #: The file `import` writes its documents to (`<file>.yaml`).
+    file: str = ""
 
     def plural(self, count: int) -> str:
         return f"{count} {self.label[0] if count == 1 else self.label[1]}"

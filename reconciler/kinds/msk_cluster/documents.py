@@ -10,8 +10,9 @@ from reconciler.kinds.msk_cluster.spec import KIND, MskClusterSpec
 from reconciler.specs.documents import document, natural
 
 
-def to_documents(desired: MskClusterSpec | None) -> list[SpecDocument]:
-    """Every managed field at its spec path (the table's paths are the document's)."""
+def to_documents(desired: MskClusterSpec | None, readable: bool) -> list[SpecDocument]:
+    """Every managed field at its spec path (the table's paths are the document's); server
+    properties as numbers and booleans where they are (`readable` changes nothing more)."""
     if desired is None:
         return []
     spec: dict[str, Any] = {}
@@ -19,7 +20,7 @@ def to_documents(desired: MskClusterSpec | None) -> list[SpecDocument]:
         if value is None or value == [] or path.split(".")[0] in MAP_FIELDS:
             continue
         set_in(spec, path, value)
-    if desired.server_properties is not None:
+    if desired.server_properties:
         spec["serverProperties"] = {k: natural(v) for k, v in desired.server_properties.items()}
     if desired.configuration_name:
         spec["configurationName"] = desired.configuration_name

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from reconciler.core.environment import Environment
 from reconciler.core.errors import SpecProblem
 from reconciler.core.record import decode, encode
-from reconciler.kinds.base import Kind, Loading
+from reconciler.kinds.base import Discovered, Kind, Loading, Selection
 from reconciler.kinds.msk_cluster import apply, diff, documents, observe
 from reconciler.kinds.msk_cluster.fields import flatten
 from reconciler.kinds.msk_cluster.model import MskObserved
+from reconciler.kinds.msk_cluster.observe import observe_cluster, reading
 from reconciler.kinds.msk_cluster.spec import KIND as NAME
 from reconciler.kinds.msk_cluster.spec import (
     ClusterSpecError,
@@ -18,6 +21,9 @@ from reconciler.kinds.msk_cluster.spec import (
     parse_cluster,
 )
 from reconciler.specs.yaml_source import Document
+
+if TYPE_CHECKING:
+    from reconciler.clients.session import Clients
 
 
 def load(
@@ -55,6 +61,20 @@ def load(
     return spec, problems
 
 
+def discover(
+    clients: Clients, environment: Environment, selection: Selection
+) -> Discovered[MskClusterSpec | None]:
+    """The cluster the Environment names, as MSK reports it (its configuration revision's
+    server properties, its log group's retention, its tags)."""
+    if environment.msk is None:
+        return Discovered(None)
+    with reading("reading the cluster"):
+        cluster = observe_cluster(clients.msk(), clients.logs(), environment.msk.cluster)
+    if cluster is None:
+        return Discovered(None, (f"MSK has no cluster {environment.msk.cluster!r}: not imported",))
+    return Discovered(cluster.actual)
+
+
 def _load_observed(value: object, path: str) -> MskObserved | None:
     observed: MskObserved | None = decode(MskObserved | None, value, path)
     return observed
@@ -74,4 +94,6 @@ KIND: Kind[MskClusterSpec | None, MskObserved | None] = Kind(
     dump_observed=encode,
     load_observed=_load_observed,
     to_documents=documents.to_documents,
+    discover=discover,
+    file="cluster",
 )

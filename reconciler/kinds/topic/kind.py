@@ -8,6 +8,7 @@ from reconciler.kinds.base import Kind
 from reconciler.kinds.topic import (
     apply,
     diff,
+    discover,
     documents,
     fingerprint,
     observe,
@@ -46,4 +47,6 @@ KIND: Kind[Topics, ObservedTopics] = Kind(
     verify=verify.verify,
     to_documents=documents.to_documents,
     environment_section=_environment_section,
+    discover=discover.discover,
+    file="topics",
 )

@@ -1,0 +1,202 @@
+"""`reconciler import` on the real cluster: 1,000 topics made by hand become specs whose first
+plan is empty; out-of-band changes show up as exactly those changes in the spec files."""
+
+from __future__ import annotations
+
+import difflib
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+from confluent_kafka.admin import (
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    NewTopic,
+    ResourceType,
+)
+
+from reconciler.cli import main
+from tests.integration.conftest import WaitUntil
+
+pytestmark = pytest.mark.integration
+
+SHAPES: list[dict[str, str]] = [
+    {},
+    {"cleanup.policy": "compact"},
+    {"cleanup.policy": "compact,delete", "min.compaction.lag.ms": "60000"},
+    {"retention.bytes": "1073741824", "retention.ms": "604800000"},
+    {"retention.ms": "3600000", "compression.type": "zstd"},
+    {"retention.ms": "90061000", "segment.bytes": "104857600"},
+    {"max.message.bytes": "2097152", "message.timestamp.type": "LogAppendTime"},
+    {"min.cleanable.dirty.ratio": "0.3", "cleanup.policy": "compact"},
+    {"min.insync.replicas": "2", "retention.ms": "-1"},
+]
+
+
+def shape(prefix: str, index: int) -> NewTopic:
+    """Mixed partitions (odd counts too), replication factors and configs."""
+    config = SHAPES[index % len(SHAPES)]
+    rf = 2 if "min.insync.replicas" in config else 1 + index % 3
+    name = f"{prefix}t{index:04}"
+    return NewTopic(name, num_partitions=1 + index % 7, replication_factor=rf, config=config)
+
+
+@pytest.fixture
+def made_by_hand(
+    admin: AdminClient, topic_prefix: str, wait_until: WaitUntil
+) -> Iterator[list[str]]:
+    """1,000 topics created out of band with a plain admin client; removed afterwards."""
+    topics = [shape(topic_prefix, i) for i in range(1000)]
+    for future in admin.create_topics(topics, operation_timeout=60).values():
+        future.result()
+    names = [t.topic for t in topics]
+
+    def described(client: AdminClient) -> bool:
+        listed = client.list_topics(timeout=10).topics
+        if not set(names) <= set(listed):
+            return False
+        probe = [ConfigResource(ResourceType.TOPIC, n) for n in names[::97]]
+        return all(f.exception() is None for f in client.describe_configs(probe).values())
+
+    wait_until(described, 60)
+    yield names
+    listed = admin.list_topics(timeout=10).topics
+    gone = [n for n in names if n in listed]  # a test may have deleted some
+    for future in admin.delete_topics(gone, operation_timeout=60).values():
+        future.result()
+
+
+def repository(root: Path, prefix: str, bootstrap: str) -> Path:
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    env_dir = root / "specs" / "adopted"
+    env_dir.mkdir(parents=True)
+    (env_dir / "environment.yaml").write_text(
+        "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {name: adopted}\nspec:\n"
+        f"  kafka:\n    bootstrapServers: {bootstrap}\n    securityProtocol: PLAINTEXT\n"
+        "  topics:\n"
+        f"    manage: ['{prefix}*']\n",
+        encoding="utf-8",
+    )
+    return env_dir
+
+
+def cli(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def ok(result: Result, code: int = 0) -> str:
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def files(env_dir: Path) -> dict[str, str]:
+    return {str(p.relative_to(env_dir)): p.read_text() for p in sorted(env_dir.rglob("*.yaml"))}
+
+
+def changed_lines(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """What `git diff` of the spec files would show: removed lines `-`, added lines `+`."""
+    lines = []
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name, "").splitlines(), after.get(name, "").splitlines()
+        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag in ("delete", "replace"):
+                lines.extend(f"-{line}" for line in old[i1:i2])
+            if tag in ("insert", "replace"):
+                lines.extend(f"+{line}" for line in new[j1:j2])
+    return [line for line in lines if "Imported from" not in line]
+
+
+def test_an_imported_cluster_plans_empty_and_later_changes_are_exactly_the_diff(
+    made_by_hand: list[str],
+    admin: AdminClient,
+    topic_prefix: str,
+    bootstrap_servers: str,
+    tmp_path: Path,
+    wait_until: WaitUntil,
+) -> None:
+    env_dir = repository(tmp_path / "infra", topic_prefix, bootstrap_servers)
+    out = ok(cli("import", str(env_dir)))
+    assert "imported 1000 topics into" in out
+    ok(cli("validate", str(env_dir)))
+    plan = ok(cli("plan", str(env_dir), "--detailed-exitcode"))
+    assert "No changes. The cluster matches the specs." in plan
+    written = files(env_dir)
+    topics = list(yaml.safe_load_all(written["topics.yaml"]))
+    assert [t["metadata"]["name"] for t in topics] == sorted(made_by_hand)  # stable order
+    by_name = {t["metadata"]["name"]: t["spec"] for t in topics}
+    assert by_name[f"{topic_prefix}t0003"]["config"] == {
+        "retention.bytes": "1GiB",
+        "retention.ms": "7d",
+    }
+    assert by_name[f"{topic_prefix}t0005"]["config"]["retention.ms"] == "90061s"
+    assert by_name[f"{topic_prefix}t0002"]["config"]["cleanup.policy"] == ["compact", "delete"]
+    assert by_name[f"{topic_prefix}t0000"] == {
+        "partitions": 1,
+        "replicationFactor": 1,
+        "config": {},
+    }
+
+    refused = cli("import", str(env_dir))  # never overwritten without --force
+    assert refused.exit_code == 1 and "already exist" in refused.output
+
+    changed, removed = f"{topic_prefix}t0010", f"{topic_prefix}t0020"
+    entry = ConfigResource(
+        ResourceType.TOPIC,
+        changed,
+        incremental_configs=[
+            ConfigEntry("retention.ms", "172800000", incremental_operation=AlterConfigOpType.SET)
+        ],
+    )
+    for future in admin.incremental_alter_configs([entry]).values():
+        future.result()
+    for future in admin.delete_topics([removed], operation_timeout=30).values():
+        future.result()
+    wait_until(lambda a: removed not in a.list_topics(timeout=10).topics)
+    wait_until(lambda a: describe(a, changed) == "172800000")
+    ok(cli("import", str(env_dir), "--force"))
+    diff = changed_lines(written, files(env_dir))
+    assert [line for line in diff if line.startswith("+")] == ["+    retention.ms: 2d"]
+    [block] = [b for b in written["topics.yaml"].split("---\n") if f"name: {removed}\n" in b]
+    minus = [line[1:] for line in diff if line.startswith("-")]
+    assert [line for line in minus if line != "---"] == block.splitlines()
+    assert "No changes" in ok(cli("plan", str(env_dir), "--detailed-exitcode"))
+
+
+def describe(admin: AdminClient, name: str) -> str | None:
+    [future] = admin.describe_configs([ConfigResource(ResourceType.TOPIC, name)]).values()
+    value: str | None = future.result()["retention.ms"].value
+    return value
+
+
+def test_factored_defaults_stay_exact(
+    made_by_hand: list[str], topic_prefix: str, bootstrap_servers: str, tmp_path: Path
+) -> None:
+    env_dir = repository(tmp_path / "infra", topic_prefix, bootstrap_servers)
+    ok(cli("import", str(env_dir), "--factor-defaults", "--layout", "prefix"))
+    environment = (env_dir / "environment.yaml").read_text()
+    assert "    defaults:" in environment and "manage:" in environment  # edited in place
+    assert sorted(p.name for p in (env_dir / "topics").iterdir()) == [f"{topic_prefix[:1]}.yaml"]
+    assert "No changes" in ok(cli("plan", str(env_dir), "--detailed-exitcode"))
+
+
+def test_select_and_exclude_narrow_the_import(
+    made_by_hand: list[str], topic_prefix: str, bootstrap_servers: str, tmp_path: Path
+) -> None:
+    env_dir = repository(tmp_path / "infra", topic_prefix, bootstrap_servers)
+    out = ok(
+        cli(
+            "import", str(env_dir),
+            "--select", f"{topic_prefix}t00*", "--exclude", f"{topic_prefix}t000*",
+        )
+    )  # fmt: skip
+    assert "imported 90 topics" in out
+    names = [
+        d["metadata"]["name"] for d in yaml.safe_load_all((env_dir / "topics.yaml").read_text())
+    ]
+    assert names[0] == f"{topic_prefix}t0010" and len(names) == 90
