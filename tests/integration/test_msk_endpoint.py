@@ -26,7 +26,7 @@ from tests.unit.test_msk_wire import WireLog
 
 if TYPE_CHECKING:
     from mypy_boto3_kafka import KafkaClient
-    from mypy_boto3_kafka.type_defs import ConnectivityInfoTypeDef
+    from mypy_boto3_kafka.type_defs import ConnectivityInfoTypeDef, S3TypeDef
 
 REGION = "eu-central-1"
 PLAIN, TLS = "127.0.0.1:19092", "127.0.0.1:19093"
@@ -209,6 +209,40 @@ def test_storage_only_grows_and_waits_out_the_cooldown(msk: MskServer, kafka: Ka
     grow(300, version)
     ebs = wait_active(kafka, arn)["Provisioned"]["BrokerNodeGroupInfo"]["StorageInfo"]
     assert ebs["EbsStorageInfo"]["VolumeSize"] == 300
+
+
+def test_an_update_writes_the_blocks_it_carries_and_keeps_the_rest(kafka: KafkaClient) -> None:
+    storage = {
+        "VolumeSize": 100,
+        "ProvisionedThroughput": {"Enabled": True, "VolumeThroughput": 250},
+    }
+    nodes = dict(
+        seed_request()["Provisioned"]["BrokerNodeGroupInfo"],
+        InstanceType="kafka.m5.4xlarge",
+        StorageInfo={"EbsStorageInfo": storage},
+    )
+    arn, version = create_active(kafka, BrokerNodeGroupInfo=nodes)
+    kafka.update_broker_storage(
+        ClusterArn=arn,
+        CurrentVersion=version,
+        TargetBrokerEBSVolumeInfo=[{"KafkaBrokerNodeId": "All", "VolumeSizeGB": 200}],
+    )
+    info = wait_active(kafka, arn)
+    ebs = info["Provisioned"]["BrokerNodeGroupInfo"]["StorageInfo"]["EbsStorageInfo"]
+    assert ebs == dict(storage, VolumeSize=200)  # the throughput it did not carry stays
+    s3: S3TypeDef = {"Enabled": True, "Bucket": "logs", "Prefix": "msk/"}
+    kafka.update_monitoring(
+        ClusterArn=arn,
+        CurrentVersion=info["CurrentVersion"],
+        LoggingInfo={"BrokerLogs": {"S3": s3}},
+    )
+    provisioned = wait_active(kafka, arn)["Provisioned"]
+    assert provisioned["LoggingInfo"]["BrokerLogs"] == {  # MSK replaces LoggingInfo whole
+        "CloudWatchLogs": {"Enabled": False},
+        "S3": s3,
+        "Firehose": {"Enabled": False},
+    }
+    assert provisioned["EnhancedMonitoring"] == "DEFAULT"
 
 
 def test_instance_type_rules(kafka: KafkaClient) -> None:
