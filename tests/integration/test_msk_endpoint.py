@@ -19,6 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from reconciler.clients.aws import kafka_client
+from reconciler.core.polling import attempts
 from reconciler.kinds.msk_cluster import rules
 from reconciler.local.msk.backend import IMPLEMENTED
 from reconciler.local.msk.server import MskServer, start_msk_server
@@ -57,13 +58,12 @@ def seed_request(name: str = "malawi-pg-kafka-cluster", **provisioned: Any) -> d
 
 
 def wait_active(kafka: KafkaClient, arn: str, timeout: float = 10.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        info: dict[str, Any] = dict(kafka.describe_cluster_v2(ClusterArn=arn)["ClusterInfo"])
+    info: dict[str, Any] = {}
+    for _ in attempts(timeout, 0.05):
+        info = dict(kafka.describe_cluster_v2(ClusterArn=arn)["ClusterInfo"])
         if info["State"] == "ACTIVE" and not info.get("ActiveOperationArn"):
             return info
-        assert time.monotonic() < deadline, f"cluster still {info['State']}"
-        time.sleep(0.05)
+    raise AssertionError(f"cluster still {info['State']}")
 
 
 def create_active(kafka: KafkaClient, **request: Any) -> tuple[str, str]:
