@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from confluent_kafka.admin import AdminClient
 
+from reconciler.core.polling import attempts
 from reconciler.local.kafka.state import LocalCluster
 
 Check = Callable[[AdminClient], bool]
@@ -30,9 +30,9 @@ def wait_until(kafka_cluster: LocalCluster) -> WaitUntil:
     """Wait until every broker sees an out-of-band change (metadata spreads in moments)."""
 
     def wait(check: Check, seconds: float = 20) -> None:
-        deadline = time.monotonic() + seconds
-        while not all(check(client) for client in each_broker(kafka_cluster)):
-            assert time.monotonic() < deadline, "the brokers never all saw the change"
-            time.sleep(0.2)
+        for _ in attempts(seconds, 0.2):
+            if all(check(client) for client in each_broker(kafka_cluster)):
+                return
+        raise AssertionError("the brokers never all saw the change")
 
     return wait

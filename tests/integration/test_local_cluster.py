@@ -12,7 +12,6 @@ import logging
 import os
 import signal
 import tarfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import pytest
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from reconciler.core.polling import attempts
 from reconciler.local.kafka.cluster import down, is_healthy, shell_exports, status, up
 from reconciler.local.kafka.distribution import (
     MARKER_FILE,
@@ -151,10 +151,10 @@ def _status_alive(state_dir: Path) -> bool:
 
 
 def _wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.1)
+    for _ in attempts(timeout, 0.1):
+        if condition():
+            return
+    raise AssertionError("condition not met in time")
 
 
 # --------------------------------------------------------------------------- distribution

@@ -19,6 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from reconciler.clients.aws import kafka_client
+from reconciler.core.polling import attempts
 from reconciler.kinds.msk_cluster import rules
 from reconciler.local.msk.backend import IMPLEMENTED
 from reconciler.local.msk.server import MskServer, start_msk_server
@@ -26,7 +27,7 @@ from tests.unit.test_msk_wire import WireLog
 
 if TYPE_CHECKING:
     from mypy_boto3_kafka import KafkaClient
-    from mypy_boto3_kafka.type_defs import ConnectivityInfoTypeDef
+    from mypy_boto3_kafka.type_defs import ConnectivityInfoTypeDef, S3TypeDef
 
 REGION = "eu-central-1"
 PLAIN, TLS = "127.0.0.1:19092", "127.0.0.1:19093"
@@ -57,13 +58,12 @@ def seed_request(name: str = "malawi-pg-kafka-cluster", **provisioned: Any) -> d
 
 
 def wait_active(kafka: KafkaClient, arn: str, timeout: float = 10.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        info: dict[str, Any] = dict(kafka.describe_cluster_v2(ClusterArn=arn)["ClusterInfo"])
+    info: dict[str, Any] = {}
+    for _ in attempts(timeout, 0.05):
+        info = dict(kafka.describe_cluster_v2(ClusterArn=arn)["ClusterInfo"])
         if info["State"] == "ACTIVE" and not info.get("ActiveOperationArn"):
             return info
-        assert time.monotonic() < deadline, f"cluster still {info['State']}"
-        time.sleep(0.05)
+    raise AssertionError(f"cluster still {info['State']}")
 
 
 def create_active(kafka: KafkaClient, **request: Any) -> tuple[str, str]:
@@ -209,6 +209,40 @@ def test_storage_only_grows_and_waits_out_the_cooldown(msk: MskServer, kafka: Ka
     grow(300, version)
     ebs = wait_active(kafka, arn)["Provisioned"]["BrokerNodeGroupInfo"]["StorageInfo"]
     assert ebs["EbsStorageInfo"]["VolumeSize"] == 300
+
+
+def test_an_update_writes_the_blocks_it_carries_and_keeps_the_rest(kafka: KafkaClient) -> None:
+    storage = {
+        "VolumeSize": 100,
+        "ProvisionedThroughput": {"Enabled": True, "VolumeThroughput": 250},
+    }
+    nodes = dict(
+        seed_request()["Provisioned"]["BrokerNodeGroupInfo"],
+        InstanceType="kafka.m5.4xlarge",
+        StorageInfo={"EbsStorageInfo": storage},
+    )
+    arn, version = create_active(kafka, BrokerNodeGroupInfo=nodes)
+    kafka.update_broker_storage(
+        ClusterArn=arn,
+        CurrentVersion=version,
+        TargetBrokerEBSVolumeInfo=[{"KafkaBrokerNodeId": "All", "VolumeSizeGB": 200}],
+    )
+    info = wait_active(kafka, arn)
+    ebs = info["Provisioned"]["BrokerNodeGroupInfo"]["StorageInfo"]["EbsStorageInfo"]
+    assert ebs == dict(storage, VolumeSize=200)  # the throughput it did not carry stays
+    s3: S3TypeDef = {"Enabled": True, "Bucket": "logs", "Prefix": "msk/"}
+    kafka.update_monitoring(
+        ClusterArn=arn,
+        CurrentVersion=info["CurrentVersion"],
+        LoggingInfo={"BrokerLogs": {"S3": s3}},
+    )
+    provisioned = wait_active(kafka, arn)["Provisioned"]
+    assert provisioned["LoggingInfo"]["BrokerLogs"] == {  # MSK replaces LoggingInfo whole
+        "CloudWatchLogs": {"Enabled": False},
+        "S3": s3,
+        "Firehose": {"Enabled": False},
+    }
+    assert provisioned["EnhancedMonitoring"] == "DEFAULT"
 
 
 def test_instance_type_rules(kafka: KafkaClient) -> None:

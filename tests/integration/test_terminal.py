@@ -7,11 +7,12 @@ import pty
 import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from confluent_kafka.admin import AdminClient
+
+from reconciler.core.polling import attempts
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +26,7 @@ def run_on_terminal(args: list[str], answer: str, env: dict[str, str]) -> tuple[
     )
     os.close(follower)
     screen, answered = b"", False
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    for _ in attempts(60, 0):  # select() below is the pause between tries
         ready, _, _ = select.select([leader], [], [], 0.2)
         if ready:
             try:

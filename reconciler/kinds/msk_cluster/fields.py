@@ -5,8 +5,9 @@ attribute of `MskClusterSpec` that holds it, where MSK's DescribeClusterV2 repor
 CreateClusterV2 takes it), which update operation changes it and where that operation takes
 it. From the table alone come: `flatten` and `from_fields` (spec <-> field values),
 `from_wire` (the live cluster as a spec), `create_request` and `update_request` (the API
-bodies), and the local MSK endpoint's handling of the same requests (`read_request`,
-`write_wire`), so a field cannot be mapped one way here and another way there.
+bodies), and the local MSK endpoint's handling of the same requests (`read_create`,
+`read_request`, `write_wire`, `describe_wire`), so a field cannot be mapped one way here and
+another way there.
 
 Paths in the wire and request columns are dotted; a number is a list index.
 """
@@ -90,7 +91,8 @@ class Plain:
 
 class Enabled:
     """A block with an `Enabled` flag: on exactly when the value is set (LoggingInfo's
-    destinations, provisioned throughput, mTLS's certificate authorities)."""
+    destinations, provisioned throughput, mTLS's certificate authorities). A block that leaves
+    the flag out (a request may) is on when it holds the member."""
 
     def __init__(self, member: str, off: Any = None, *, always: bool = False) -> None:
         self.member = member
@@ -99,7 +101,7 @@ class Enabled:
 
     def read(self, data: Any, path: str) -> Any:
         block = get_in(data, path) or {}
-        if not block.get("Enabled"):
+        if not block.get("Enabled", self.member in block):
             return self.off
         value = block.get(self.member)
         return self.off if value is None else value
@@ -351,10 +353,25 @@ def write_wire(provisioned: Json, fields: Mapping[str, Any]) -> None:
             field.codec.write(provisioned, field.wire, fields[field.path])
 
 
+def describe_wire(fields: Mapping[str, Any]) -> Json:
+    """The members of a `Provisioned` the table maps, whole, as DescribeClusterV2 gives them:
+    every authentication method, log destination and exporter present, on or off, and MSK's
+    defaults (those `read_wire` assumes) for the fields not given."""
+    provisioned: Json = {}
+    write_wire(provisioned, {**read_wire({}), **fields})
+    return provisioned
+
+
 def from_wire(name: str, provisioned: Mapping[str, Any], **extra: Any) -> MskClusterSpec:
     """The live cluster as a spec; `extra` holds what MSK keeps elsewhere (tags, properties)."""
     spec = from_fields(name, read_wire(provisioned))
     return dataclasses.replace(spec, **extra)
+
+
+def read_create(provisioned: Mapping[str, Any]) -> dict[str, Any]:
+    """The field values in CreateClusterV2's `Provisioned` (the local endpoint's side of
+    `create_request`), MSK's defaults where absent; fields it does not take are left out."""
+    return {f.path: f.codec.read(provisioned, path) for f in FIELDS if (path := f.create_path)}
 
 
 def create_request(spec: MskClusterSpec) -> Json:
@@ -368,34 +385,43 @@ def create_request(spec: MskClusterSpec) -> Json:
     return provisioned
 
 
+def operation_fields(operation: str) -> tuple[Field, ...]:
+    return tuple(f for f in FIELDS if f.operation == operation)
+
+
 def update_request(operation: str, spec: MskClusterSpec, changed: Iterable[str]) -> Json:
     """One update's body (without ClusterArn / CurrentVersion): its changed fields, and the
     whole blocks MSK replaces at once."""
     names = set(changed)
     fields = flatten(spec)
+    carried = (f.path for f in operation_fields(operation) if f.whole or f.path in names)
+    return write_request(operation, {path: fields[path] for path in carried})
+
+
+def write_request(operation: str, fields: Mapping[str, Any]) -> Json:
+    """The body of `operation` carrying these field values (the ones it changes); the
+    inverse of `read_request`."""
     body: Json = {}
-    for field in FIELDS:
+    for field in operation_fields(operation):
         path = field.request_path
-        if field.operation == operation and path and (field.whole or field.path in names):
+        if path and field.path in fields:
             field.codec.write(body, path, fields[field.path])
     if operation == "UpdateBrokerStorage":
         set_in(body, f"{_STORAGE}.KafkaBrokerNodeId", "All")
     return body
 
 
-def operation_fields(operation: str) -> tuple[Field, ...]:
-    return tuple(f for f in FIELDS if f.operation == operation)
-
-
 def read_request(operation: str, body: Mapping[str, Any]) -> dict[str, Any]:
     """The field values an update request carries (the local endpoint's side of
-    `update_request`); blocks the request leaves out are not in the result."""
+    `update_request`). A field MSK replaces with its whole block is there when the request
+    has the block (what the block leaves out takes MSK's default); any other field only
+    when the request gives it. Empty blocks count as left out."""
     found = {}
     for field in operation_fields(operation):
         path = field.request_path
         if path is None:
             continue
-        block = path.split(".")[0]
-        if block in body:
+        given = get_in(body, path.split(".")[0] if field.whole else path)
+        if given not in (None, {}, [], ""):
             found[field.path] = field.codec.read(body, path)
     return found

@@ -26,6 +26,7 @@ from typing import Any
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
+from reconciler.core.polling import attempts
 from reconciler.local.kafka import processes
 from reconciler.local.kafka.certificates import make_certificates
 from reconciler.local.kafka.distribution import (
@@ -117,13 +118,10 @@ def is_healthy(cluster: LocalCluster, timeout: float = 5.0) -> bool:
     """True when every broker process runs and every broker sees all brokers registered."""
     if not cluster.alive:
         return False
-    deadline = time.monotonic() + timeout
-    while True:
+    for _ in attempts(timeout, 0.2):
         if _all_agree(cluster, _views(cluster, min(2.0, timeout))):
             return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.2)
+    return False
 
 
 def up(
@@ -315,8 +313,8 @@ def _free_ports(count: int) -> list[int]:
 
 
 def _wait_until_ready(cluster: LocalCluster, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
+    views: dict[int, set[int] | None] = {}
+    for _ in attempts(timeout, 0.2):
         for broker in cluster.brokers:
             if not processes.pid_alive(broker.pid, node_dir(cluster.state_dir, broker.node_id)):
                 log_tail = _node_log_tail(cluster.state_dir, broker.node_id)
@@ -328,18 +326,14 @@ def _wait_until_ready(cluster: LocalCluster, timeout: float) -> None:
         views = _views(cluster, 2.0)
         if _all_agree(cluster, views):
             return
-        if time.monotonic() >= deadline:
-            expected = {b.node_id for b in cluster.brokers}
-            lagging = [n for n in sorted(expected) if views.get(n) != expected]
-            seen = {n: sorted(v) if v is not None else "unreachable" for n, v in views.items()}
-            tails = "\n".join(
-                f"--- node {n} ---\n{_node_log_tail(cluster.state_dir, n)}" for n in lagging
-            )
-            raise LocalClusterError(
-                f"Local Kafka cluster not ready after {timeout:.0f}s. Brokers registered, as "
-                f"seen by each node: {seen}; expected {sorted(expected)}.\n{tails}"
-            )
-        time.sleep(0.2)
+    expected = {b.node_id for b in cluster.brokers}
+    lagging = [n for n in sorted(expected) if views.get(n) != expected]
+    seen = {n: sorted(v) if v is not None else "unreachable" for n, v in views.items()}
+    tails = "\n".join(f"--- node {n} ---\n{_node_log_tail(cluster.state_dir, n)}" for n in lagging)
+    raise LocalClusterError(
+        f"Local Kafka cluster not ready after {timeout:.0f}s. Brokers registered, as "
+        f"seen by each node: {seen}; expected {sorted(expected)}.\n{tails}"
+    )
 
 
 def _views(cluster: LocalCluster, timeout: float) -> dict[int, set[int] | None]:

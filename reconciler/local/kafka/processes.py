@@ -11,10 +11,10 @@ import logging
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from reconciler.core.polling import attempts
 from reconciler.local.kafka.errors import LocalClusterError
 
 STOP_GRACE_SECONDS = 10.0
@@ -59,26 +59,32 @@ def stop(nodes: Sequence[tuple[int, Path]], timeout: float = STOP_GRACE_SECONDS)
     for pid in ours:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    remaining = ours
-    while remaining and time.monotonic() < deadline:
-        time.sleep(0.1)
-        before = len(remaining)
-        remaining = [pid for pid in remaining if pid_running(pid)]
-        if before > 1 and len(remaining) == 1:
-            # The last node is the Raft leader waiting (5s, hard-coded) to hand leadership
-            # to voters that are gone; the data is deleted next, so don't wait it out.
-            deadline = min(deadline, time.monotonic() + LAST_NODE_GRACE_SECONDS)
+    remaining, waited = _wait_gone(ours, timeout, 0.1, leave=1 if len(ours) > 1 else 0)
+    if len(ours) > 1 and len(remaining) == 1:
+        # The last node is the Raft leader waiting (5s, hard-coded) to hand leadership
+        # to voters that are gone; the data is deleted next, so don't wait it out.
+        grace = min(LAST_NODE_GRACE_SECONDS, max(0.0, timeout - waited))
+        remaining, _ = _wait_gone(remaining, grace, 0.1)
     for pid in remaining:
         log.info("Kafka process %d still running after SIGTERM; killing it", pid)
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10.0
-    while remaining and time.monotonic() < deadline:
-        time.sleep(0.05)
-        remaining = [pid for pid in remaining if pid_running(pid)]
+    remaining, _ = _wait_gone(remaining, 10.0, 0.05)
     if remaining:
         raise LocalClusterError(f"Kafka processes {remaining} survived SIGKILL; check `ps`.")
+
+
+def _wait_gone(
+    pids: list[int], timeout: float, interval: float, *, leave: int = 0
+) -> tuple[list[int], float]:
+    """The pids still running once no more than `leave` of them are, or when `timeout` has
+    passed; and the seconds that took."""
+    remaining, elapsed = pids, 0.0
+    for attempt in attempts(timeout, interval):
+        remaining, elapsed = [pid for pid in remaining if pid_running(pid)], attempt.elapsed
+        if len(remaining) <= leave:
+            break
+    return remaining, elapsed
 
 
 def pid_running(pid: int) -> bool:

@@ -6,15 +6,9 @@ import copy
 import uuid
 
 from reconciler.kinds.msk_cluster import rules
-from reconciler.local.msk.lifecycle import OperationEngine
-from reconciler.local.msk.provisioned import (
-    full_auth,
-    full_logging,
-    logging_problem,
-    open_monitoring,
-    security,
-    security_problems,
-)
+from reconciler.kinds.msk_cluster.fields import describe_wire, read_create, read_wire
+from reconciler.local.msk.lifecycle import OperationEngine, changed
+from reconciler.local.msk.provisioned import logging_problem, security, security_problems, sent
 from reconciler.local.msk.state import ACCOUNT_ID, Cluster, new_version, paginate
 from reconciler.local.msk.wire import ApiError, Json, bad_request
 
@@ -32,11 +26,11 @@ class ClusterApi(OperationEngine):
         if any(c.name == name for c in self.clusters.values()):
             raise ApiError("ConflictException", rules.NAME_TAKEN, "clusterName")
         request: Json = params["Provisioned"]
-        nodes = copy.deepcopy(request["BrokerNodeGroupInfo"])
-        subnets = list(nodes.get("ClientSubnets") or [])
-        instance_type = str(nodes.get("InstanceType"))
-        version = str(request["KafkaVersion"])
-        count = int(request["NumberOfBrokerNodes"])
+        fields = read_create(request)
+        subnets = list(fields["brokers.clientSubnets"])
+        instance_type = str(fields["brokers.instanceType"])
+        version = str(fields["kafkaVersion"])
+        count = int(fields["brokers.count"])
         if not 2 <= len(subnets) <= 3:
             raise bad_request("Specify two or three client subnets, one per Availability Zone.")
         if instance_type not in rules.BROKER_SIZES:
@@ -49,53 +43,38 @@ class ClusterApi(OperationEngine):
                 f"({len(subnets)}).",
                 "numberOfBrokerNodes",
             )
-        public = ((nodes.get("ConnectivityInfo") or {}).get("PublicAccess") or {}).get("Type")
-        if public not in {None, "DISABLED"}:
+        # CreateClusterV2 takes no public access (see NOT_AT_CREATE), but a request may carry it.
+        if sent(request, "brokers.publicAccess") not in {None, "DISABLED"}:
             raise bad_request("You can't turn on public access while creating a cluster.")
-        storage = nodes.setdefault("StorageInfo", {}).setdefault("EbsStorageInfo", {})
-        storage.setdefault("VolumeSize", DEFAULT_VOLUME_GIB)
-        throughput = storage.get("ProvisionedThroughput") or {}
-        if throughput.get("Enabled"):
-            problem = rules.throughput_problem(
-                instance_type, throughput.get("VolumeThroughput"), int(storage["VolumeSize"])
-            )
-            if problem:
-                raise bad_request(problem, "provisionedThroughput")
-        nodes.setdefault("BrokerAZDistribution", "DEFAULT")
-        nodes.setdefault(
-            "SecurityGroups", [f"sg-{uuid.uuid5(uuid.NAMESPACE_DNS, subnets[0]).hex[:17]}"]
+        # MSK's defaults for what the request leaves out, beyond those the table knows.
+        fields["brokers.storage.volumeSizeGiB"] = (
+            fields["brokers.storage.volumeSizeGiB"] or DEFAULT_VOLUME_GIB
         )
-        nodes["ConnectivityInfo"] = {"PublicAccess": {"Type": "DISABLED"}}
-        encryption = request.get("EncryptionInfo") or {}
-        at_rest = encryption.get("EncryptionAtRest") or {
-            "DataVolumeKMSKeyId": f"arn:aws:kms:{self.region}:{ACCOUNT_ID}:key/{uuid.uuid4()}"
-        }
-        transit = encryption.get("EncryptionInTransit") or {}
-        software: Json = {"KafkaVersion": version}
-        configuration = request.get("ConfigurationInfo")
-        if configuration:
-            checked = self._configuration_info(configuration, version)
-            software["ConfigurationArn"] = checked["Arn"]
-            software["ConfigurationRevision"] = checked["Revision"]
-        provisioned: Json = {
-            "BrokerNodeGroupInfo": nodes,
-            "CurrentBrokerSoftwareInfo": software,
-            "ClientAuthentication": full_auth(request.get("ClientAuthentication")),
-            "EncryptionInfo": {
-                "EncryptionAtRest": at_rest,
-                "EncryptionInTransit": {
-                    "ClientBroker": transit.get("ClientBroker", "TLS"),
-                    "InCluster": bool(transit.get("InCluster", True)),
-                },
-            },
-            "EnhancedMonitoring": request.get("EnhancedMonitoring", "DEFAULT"),
-            "OpenMonitoring": open_monitoring(request.get("OpenMonitoring")),
-            "LoggingInfo": full_logging(request.get("LoggingInfo")),
-            "NumberOfBrokerNodes": count,
-            "StorageMode": "LOCAL",
-        }
-        problems = security_problems(provisioned)
-        log_problem = logging_problem(provisioned["LoggingInfo"])
+        problem = rules.throughput_problem(
+            instance_type,
+            fields["brokers.storage.provisionedThroughputMiBps"],
+            int(fields["brokers.storage.volumeSizeGiB"]),
+        )
+        if problem:
+            raise bad_request(problem, "provisionedThroughput")
+        fields["brokers.securityGroups"] = fields["brokers.securityGroups"] or [
+            f"sg-{uuid.uuid5(uuid.NAMESPACE_DNS, subnets[0]).hex[:17]}"
+        ]
+        fields["encryption.atRest.kmsKeyId"] = (
+            fields["encryption.atRest.kmsKeyId"]
+            or f"arn:aws:kms:{self.region}:{ACCOUNT_ID}:key/{uuid.uuid4()}"
+        )
+        provisioned = describe_wire(fields)
+        # Not table fields: where the brokers sit, the storage mode, the configuration.
+        provisioned["BrokerNodeGroupInfo"]["BrokerAZDistribution"] = request[
+            "BrokerNodeGroupInfo"
+        ].get("BrokerAZDistribution", "DEFAULT")
+        provisioned["StorageMode"] = "LOCAL"
+        if request.get("ConfigurationInfo"):
+            checked = self._configuration_info(request["ConfigurationInfo"], version)
+            provisioned = changed(provisioned, {}, checked)
+        problems = security_problems(read_wire(provisioned))
+        log_problem = logging_problem(request)
         if problems or log_problem:
             raise bad_request("; ".join([*problems, *([log_problem] if log_problem else [])]))
         cluster = Cluster(
@@ -108,7 +87,7 @@ class ClusterApi(OperationEngine):
             tags=dict(params.get("Tags") or {}),
         )
         self.clusters[cluster.arn] = cluster
-        self._start(cluster, "CREATE", {})
+        self._start(cluster, "CREATE")
         return {
             "ClusterArn": cluster.arn,
             "ClusterName": name,
@@ -178,25 +157,23 @@ class ClusterApi(OperationEngine):
             "REBOOTING_BROKER",
         }:
             raise bad_request(rules.bootstrap_refused(cluster.state))
-        client_broker, _, unauth, tls, scram, iam = security(cluster.provisioned)
-        public = (
-            cluster.provisioned["BrokerNodeGroupInfo"]["ConnectivityInfo"]["PublicAccess"]["Type"]
-            == "SERVICE_PROVIDED_EIPS"
-        )
+        fields = read_wire(cluster.provisioned)
+        on = security(fields)
+        public = fields["brokers.publicAccess"]
         plain = self.kafka_bootstrap
         secure = self.kafka_tls_bootstrap or self.kafka_bootstrap
         result: Json = {}
-        if client_broker in {"PLAINTEXT", "TLS_PLAINTEXT"}:
+        if on["client_broker"] in {"PLAINTEXT", "TLS_PLAINTEXT"}:
             result["BootstrapBrokerString"] = plain
-        if client_broker in {"TLS", "TLS_PLAINTEXT"} and (unauth or tls):
+        if on["client_broker"] in {"TLS", "TLS_PLAINTEXT"} and (on["unauthenticated"] or on["tls"]):
             result["BootstrapBrokerStringTls"] = secure
-            if public and tls:
+            if public and on["tls"]:
                 result["BootstrapBrokerStringPublicTls"] = secure
-        if scram:
+        if on["scram"]:
             result["BootstrapBrokerStringSaslScram"] = secure
             if public:
                 result["BootstrapBrokerStringPublicSaslScram"] = secure
-        if iam:
+        if on["iam"]:
             result["BootstrapBrokerStringSaslIam"] = secure
             if public:
                 result["BootstrapBrokerStringPublicSaslIam"] = secure
@@ -205,7 +182,7 @@ class ClusterApi(OperationEngine):
     def get_compatible_kafka_versions(self, params: Json) -> Json:
         if params.get("ClusterArn"):
             cluster = self._cluster(str(params["ClusterArn"]))
-            sources = [str(cluster.provisioned["CurrentBrokerSoftwareInfo"]["KafkaVersion"])]
+            sources = [str(read_wire(cluster.provisioned)["kafkaVersion"])]
         else:
             sources = [v.version for v in rules.KAFKA_VERSIONS]
         return {

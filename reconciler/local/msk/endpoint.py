@@ -12,11 +12,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.clients.aws import kafka_client
+from reconciler.core.polling import attempts
 from reconciler.local.kafka.errors import LocalKafkaError
 
 STATE_FILE = "msk-endpoint.json"
@@ -107,11 +107,11 @@ def ensure_cluster(url: str, brokers: int, timeout: float = 60.0) -> None:
                 },
             },
         )["ClusterArn"]
-    deadline = time.monotonic() + timeout
-    while kafka.describe_cluster_v2(ClusterArn=arn)["ClusterInfo"]["State"] != "ACTIVE":
-        if time.monotonic() > deadline:
-            raise LocalKafkaError(f"the local MSK cluster did not become ACTIVE in {timeout:g}s")
-        time.sleep(0.2)
+    for _ in attempts(timeout, 0.2):
+        if kafka.describe_cluster_v2(ClusterArn=arn)["ClusterInfo"]["State"] == "ACTIVE":
+            break
+    else:
+        raise LocalKafkaError(f"the local MSK cluster did not become ACTIVE in {timeout:g}s")
 
 
 def stop(state_dir: Path) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import uuid
 
+from reconciler.kinds.msk_cluster.fields import read_wire, write_request, write_wire
 from reconciler.local.msk.state import ACCOUNT_ID, BackendState, Cluster, Operation, new_version
 from reconciler.local.msk.wire import Json
 
@@ -40,78 +41,26 @@ class OperationEngine(BackendState):
                     cluster.state = "ACTIVE"
             else:
                 operation.state = "UPDATE_COMPLETE"
-                self._apply_target(cluster, operation.target)
+                configuration = operation.target.get("ConfigurationInfo")
+                cluster.provisioned = changed(cluster.provisioned, operation.fields, configuration)
                 cluster.state = "ACTIVE"
             self._save()
 
-    def _apply_target(self, cluster: Cluster, target: Json) -> None:
-        p = cluster.provisioned
-        nodes = p["BrokerNodeGroupInfo"]
-        for key, value in target.items():
-            if key == "NumberOfBrokerNodes":
-                p[key] = value
-            elif key == "BrokerEBSVolumeInfo":
-                ebs = nodes["StorageInfo"]["EbsStorageInfo"]
-                info = value[0]
-                if info.get("VolumeSizeGB") is not None:
-                    ebs["VolumeSize"] = info["VolumeSizeGB"]
-                if info.get("ProvisionedThroughput") is not None:
-                    ebs["ProvisionedThroughput"] = info["ProvisionedThroughput"]
-            elif key == "InstanceType":
-                nodes["InstanceType"] = value
-            elif key == "KafkaVersion":
-                p["CurrentBrokerSoftwareInfo"]["KafkaVersion"] = value
-            elif key == "ConfigurationInfo":
-                p["CurrentBrokerSoftwareInfo"]["ConfigurationArn"] = value["Arn"]
-                p["CurrentBrokerSoftwareInfo"]["ConfigurationRevision"] = value["Revision"]
-            elif key == "EncryptionInfo":
-                transit = value.get("EncryptionInTransit") or {}
-                if "ClientBroker" in transit:
-                    p["EncryptionInfo"]["EncryptionInTransit"]["ClientBroker"] = transit[
-                        "ClientBroker"
-                    ]
-            elif key == "ConnectivityInfo":
-                nodes["ConnectivityInfo"] = value
-            else:  # ClientAuthentication, EnhancedMonitoring, OpenMonitoring, LoggingInfo
-                p[key] = value
+    def _start(
+        self,
+        cluster: Cluster,
+        op_type: str,
+        update: str = "",
+        fields: Json | None = None,
+        configuration: Json | None = None,
+    ) -> Json:
+        """Begin an operation: the cluster is busy until it ends; a new CurrentVersion now.
 
-    def _source(self, cluster: Cluster, target: Json) -> Json:
-        """The current values of the fields an operation changes (MutableClusterInfo)."""
-        p = cluster.provisioned
-        nodes = p["BrokerNodeGroupInfo"]
-        ebs = nodes["StorageInfo"]["EbsStorageInfo"]
-        current: Json = {
-            "NumberOfBrokerNodes": p["NumberOfBrokerNodes"],
-            "BrokerEBSVolumeInfo": [
-                {
-                    "KafkaBrokerNodeId": "All",
-                    "VolumeSizeGB": ebs["VolumeSize"],
-                    "ProvisionedThroughput": ebs.get("ProvisionedThroughput"),
-                }
-            ],
-            "InstanceType": nodes["InstanceType"],
-            "KafkaVersion": p["CurrentBrokerSoftwareInfo"]["KafkaVersion"],
-            "ConfigurationInfo": {
-                "Arn": p["CurrentBrokerSoftwareInfo"].get("ConfigurationArn"),
-                "Revision": p["CurrentBrokerSoftwareInfo"].get("ConfigurationRevision"),
-            }
-            if p["CurrentBrokerSoftwareInfo"].get("ConfigurationArn")
-            else None,
-            "EncryptionInfo": {
-                "EncryptionInTransit": {
-                    "ClientBroker": p["EncryptionInfo"]["EncryptionInTransit"]["ClientBroker"]
-                }
-            },
-            "ConnectivityInfo": nodes["ConnectivityInfo"],
-            "ClientAuthentication": p["ClientAuthentication"],
-            "EnhancedMonitoring": p["EnhancedMonitoring"],
-            "OpenMonitoring": p["OpenMonitoring"],
-            "LoggingInfo": p["LoggingInfo"],
-        }
-        return copy.deepcopy({k: current[k] for k in target if current.get(k) is not None})
-
-    def _start(self, cluster: Cluster, op_type: str, target: Json) -> Json:
-        """Begin an operation: the cluster is busy until it ends; a new CurrentVersion now."""
+        An update (`update` names its API operation) writes `fields`, the values its request
+        carried (`read_request`'s), and applies `configuration`, when it completes.
+        """
+        fields = fields or {}
+        after = changed(cluster.provisioned, fields, configuration)
         operation = Operation(
             arn=(
                 f"arn:aws:kafka:{self.region}:{ACCOUNT_ID}:cluster-operation/{cluster.name}/"
@@ -121,9 +70,10 @@ class OperationEngine(BackendState):
             type=op_type,
             start=self.now(),
             duration=self.operation_seconds,
-            source=self._source(cluster, target) if op_type != "CREATE" else {},
-            target=copy.deepcopy(target),
+            source=mutable_info(update, cluster.provisioned, fields, configuration),
+            target=mutable_info(update, after, fields, configuration),
             request_id=str(uuid.uuid4()),
+            fields=copy.deepcopy(fields),
         )
         for failure in list(self.failures):
             if failure.cluster in {"*", cluster.arn, cluster.name} and failure.operation_type in {
@@ -139,3 +89,35 @@ class OperationEngine(BackendState):
         cluster.version = new_version()
         self._save()
         return {"ClusterArn": cluster.arn, "ClusterOperationArn": operation.arn}
+
+
+def changed(provisioned: Json, fields: Json, configuration: Json | None) -> Json:
+    """The stored `Provisioned` once an update is done: its field values written through the
+    table, and the configuration revision it applies (not a table field: MSK keeps it beside
+    them, in CurrentBrokerSoftwareInfo)."""
+    after = copy.deepcopy(provisioned)
+    write_wire(after, fields)
+    if configuration:
+        software = after["CurrentBrokerSoftwareInfo"]
+        software["ConfigurationArn"] = configuration["Arn"]
+        software["ConfigurationRevision"] = configuration["Revision"]
+    return after
+
+
+def mutable_info(update: str, provisioned: Json, fields: Json, configuration: Json | None) -> Json:
+    """An operation's Source- or TargetClusterInfo: the stored values of the fields the update
+    carries, laid out as its request lays them out (MutableClusterInfo names each member as
+    the update request does, without `Target`), and the configuration revision if it applies
+    one; empty for a creation."""
+    if not update:
+        return {}
+    stored = read_wire(provisioned)
+    body = write_request(update, {path: stored[path] for path in fields})
+    info = {key.removeprefix("Target"): value for key, value in body.items()}
+    software = provisioned["CurrentBrokerSoftwareInfo"]
+    if configuration and software.get("ConfigurationArn"):
+        info["ConfigurationInfo"] = {
+            "Arn": software["ConfigurationArn"],
+            "Revision": software.get("ConfigurationRevision"),
+        }
+    return copy.deepcopy(info)

@@ -1,92 +1,59 @@
-"""Cluster settings as MSK stores and describes them: every member present, defaults filled
-in; and the checks MSK makes on them (via `reconciler.kinds.msk_cluster.rules`).
+"""The checks MSK makes on a cluster's settings (via `reconciler.kinds.msk_cluster.rules`),
+on the field values of the table in `reconciler.kinds.msk_cluster.fields`: `read_wire`'s for a
+stored cluster, or the ones an update would leave.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, TypedDict
+
 from reconciler.kinds.msk_cluster import rules
+from reconciler.kinds.msk_cluster.fields import BY_PATH, Enabled, get_in, operation_fields
 from reconciler.local.msk.wire import Json
 
 
-def full_auth(auth: Json | None) -> Json:
-    """ClientAuthentication as MSK describes it: every method present, enabled or not."""
-    auth = auth or {"Unauthenticated": {"Enabled": True}}
-    sasl = auth.get("Sasl") or {}
-    tls = auth.get("Tls") or {}
-    cas = list(tls.get("CertificateAuthorityArnList") or [])
-    return {
-        "Sasl": {
-            "Scram": {"Enabled": bool((sasl.get("Scram") or {}).get("Enabled", False))},
-            "Iam": {"Enabled": bool((sasl.get("Iam") or {}).get("Enabled", False))},
-        },
-        "Tls": {"CertificateAuthorityArnList": cas, "Enabled": bool(tls.get("Enabled", bool(cas)))},
-        "Unauthenticated": {
-            "Enabled": bool((auth.get("Unauthenticated") or {}).get("Enabled", False))
-        },
-    }
+class Security(TypedDict):
+    """What `rules.security_problems` and `rules.public_access_problems` judge."""
+
+    client_broker: str
+    in_cluster: bool
+    unauthenticated: bool
+    tls: bool
+    scram: bool
+    iam: bool
 
 
-def full_logging(logging_info: Json | None) -> Json:
-    logs = (logging_info or {}).get("BrokerLogs") or {}
-    result: Json = {}
-    for key in ("CloudWatchLogs", "Firehose", "S3"):
-        entry = dict(logs.get(key) or {"Enabled": False})
-        entry["Enabled"] = bool(entry.get("Enabled", False))
-        result[key] = entry
-    return {"BrokerLogs": result}
+def security(fields: Mapping[str, Any]) -> Security:
+    return Security(
+        client_broker=str(fields["encryption.inTransit.clientBroker"]),
+        in_cluster=bool(fields["encryption.inTransit.inCluster"]),
+        unauthenticated=bool(fields["clientAuthentication.unauthenticated"]),
+        tls=bool(fields["clientAuthentication.tls.certificateAuthorityArns"]),
+        scram=bool(fields["clientAuthentication.sasl.scram"]),
+        iam=bool(fields["clientAuthentication.sasl.iam"]),
+    )
 
 
-def logging_problem(logging_info: Json) -> str | None:
-    logs = logging_info.get("BrokerLogs") or {}
-    for key, target in (
-        ("CloudWatchLogs", "LogGroup"),
-        ("S3", "Bucket"),
-        ("Firehose", "DeliveryStream"),
-    ):
-        entry = logs.get(key) or {}
-        if entry.get("Enabled") and not entry.get(target):
-            return f"{key} broker logs need {target} when enabled"
+def security_problems(fields: Mapping[str, Any]) -> list[str]:
+    return rules.security_problems(**security(fields))
+
+
+def logging_problem(request: Json) -> str | None:
+    """A log destination turned on without its target, in a request's LoggingInfo
+    (CreateClusterV2's or UpdateMonitoring's): the table would read it as off."""
+    for field in operation_fields("UpdateMonitoring"):
+        codec, path = field.codec, field.request_path
+        if isinstance(codec, Enabled) and path:
+            entry = get_in(request, path) or {}
+            if entry.get("Enabled") and not entry.get(codec.member):
+                return f"{path.rpartition('.')[2]} broker logs need {codec.member} when enabled"
     return None
 
 
-def open_monitoring(info: Json | None) -> Json:
-    prometheus = (info or {}).get("Prometheus") or {}
-    return {
-        "Prometheus": {
-            "JmxExporter": {
-                "EnabledInBroker": bool(
-                    (prometheus.get("JmxExporter") or {}).get("EnabledInBroker")
-                )
-            },
-            "NodeExporter": {
-                "EnabledInBroker": bool(
-                    (prometheus.get("NodeExporter") or {}).get("EnabledInBroker")
-                )
-            },
-        }
-    }
-
-
-def security(p: Json) -> tuple[str, bool, bool, bool, bool, bool]:
-    auth = p["ClientAuthentication"]
-    transit = p["EncryptionInfo"]["EncryptionInTransit"]
-    return (
-        str(transit["ClientBroker"]),
-        bool(transit["InCluster"]),
-        bool(auth["Unauthenticated"]["Enabled"]),
-        bool(auth["Tls"]["Enabled"]),
-        bool(auth["Sasl"]["Scram"]["Enabled"]),
-        bool(auth["Sasl"]["Iam"]["Enabled"]),
-    )
-
-
-def security_problems(p: Json) -> list[str]:
-    client_broker, in_cluster, unauth, tls, scram, iam = security(p)
-    return rules.security_problems(
-        client_broker=client_broker,
-        in_cluster=in_cluster,
-        unauthenticated=unauth,
-        tls=tls,
-        scram=scram,
-        iam=iam,
-    )
+def sent(request: Json, field: str, *, update: bool = False) -> Any:
+    """A field's value in a request as sent, before the table's codec reads it: at its update
+    request path with `update`, else where DescribeClusterV2 holds it (for what a request may
+    carry though its operation does not take it)."""
+    row = BY_PATH[field]
+    return get_in(request, str(row.request_path if update else row.wire))

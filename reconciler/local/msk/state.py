@@ -96,6 +96,8 @@ class Operation:
     end: float | None = None
     fail_code: str | None = None
     fail_message: str | None = None
+    #: What the operation writes into the cluster when it completes: table field values.
+    fields: Json = field(default_factory=dict)
 
     def steps(self, now: float) -> list[Json]:
         names = STEPS.get(self.type, ())

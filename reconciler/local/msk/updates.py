@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import copy
+from collections.abc import Mapping
+from typing import Any
 
 from reconciler.kinds.msk_cluster import rules
+from reconciler.kinds.msk_cluster.fields import read_request, read_wire
 from reconciler.local.msk.lifecycle import OperationEngine
-from reconciler.local.msk.provisioned import (
-    full_auth,
-    full_logging,
-    logging_problem,
-    open_monitoring,
-    security,
-    security_problems,
-)
+from reconciler.local.msk.provisioned import logging_problem, security, security_problems, sent
 from reconciler.local.msk.state import Cluster
 from reconciler.local.msk.wire import Json, bad_request, iso
 
@@ -44,21 +39,22 @@ class ClusterUpdateApi(OperationEngine):
 
     def update_broker_count(self, params: Json) -> Json:
         cluster = self._updatable(params)
-        p = cluster.provisioned
-        before, after = int(p["NumberOfBrokerNodes"]), int(params["TargetNumberOfBrokerNodes"])
+        now = read_wire(cluster.provisioned)
+        change = read_request("UpdateBrokerCount", params)
+        before, after = int(now["brokers.count"]), int(change["brokers.count"])
         if before == after:
             raise bad_request(f"The cluster already has {after} broker nodes.")
         problems = rules.broker_count_problems(
             before,
             after,
-            len(p["BrokerNodeGroupInfo"]["ClientSubnets"]),
-            str(p["BrokerNodeGroupInfo"]["InstanceType"]),
-            str(p["CurrentBrokerSoftwareInfo"]["KafkaVersion"]),
+            len(now["brokers.clientSubnets"]),
+            str(now["brokers.instanceType"]),
+            str(now["kafkaVersion"]),
         )
         if problems:
             raise bad_request("; ".join(problems), "targetNumberOfBrokerNodes")
         op_type = "INCREASE_BROKER_COUNT" if after > before else "DECREASE_BROKER_COUNT"
-        return self._start(cluster, op_type, {"NumberOfBrokerNodes": after})
+        return self._start(cluster, op_type, "UpdateBrokerCount", change)
 
     def update_broker_storage(self, params: Json) -> Json:
         cluster = self._updatable(params)
@@ -69,12 +65,11 @@ class ClusterUpdateApi(OperationEngine):
                 "KafkaBrokerNodeId All.",
                 "targetBrokerEBSVolumeInfo",
             )
-        info = infos[0]
-        nodes = cluster.provisioned["BrokerNodeGroupInfo"]
-        ebs = nodes["StorageInfo"]["EbsStorageInfo"]
-        current = int(ebs["VolumeSize"])
-        size = info.get("VolumeSizeGB")
-        throughput = info.get("ProvisionedThroughput")
+        now = read_wire(cluster.provisioned)
+        change = read_request("UpdateBrokerStorage", params)
+        current = int(now["brokers.storage.volumeSizeGiB"])
+        size = change.get("brokers.storage.volumeSizeGiB")
+        throughput = "brokers.storage.provisionedThroughputMiBps"
         if size is not None:
             if int(size) < current:
                 raise bad_request(
@@ -85,17 +80,14 @@ class ClusterUpdateApi(OperationEngine):
                 raise bad_request(
                     f"Storage per broker can't exceed {rules.MAX_VOLUME_GIB} GiB.", "volumeSizeGB"
                 )
-            if int(size) == current and throughput is None:
+            if int(size) == current and throughput not in change:
                 raise bad_request(f"The brokers already have {current} GiB of storage.")
-        if throughput and throughput.get("Enabled"):
-            problem = rules.throughput_problem(
-                str(nodes["InstanceType"]),
-                throughput.get("VolumeThroughput"),
-                int(size or current),
-            )
-            if problem:
-                raise bad_request(problem, "provisionedThroughput")
-        now = self.now()
+        problem = rules.throughput_problem(
+            str(now["brokers.instanceType"]), change.get(throughput), int(size or current)
+        )
+        if problem:
+            raise bad_request(problem, "provisionedThroughput")
+        now_time = self.now()
         for operation in self.operations.values():
             if (
                 operation.cluster_arn != cluster.arn
@@ -105,46 +97,41 @@ class ClusterUpdateApi(OperationEngine):
             ):
                 continue
             ready = operation.end + self.storage_cooldown_seconds
-            if now < ready:
+            if now_time < ready:
                 raise bad_request(
                     "The cluster is in a storage cool-down period after the previous storage "
                     f"update; try again after {iso(ready)}.",
                     "targetBrokerEBSVolumeInfo",
                 )
-        target = {
-            "BrokerEBSVolumeInfo": [
-                {
-                    "KafkaBrokerNodeId": "All",
-                    "VolumeSizeGB": size,
-                    "ProvisionedThroughput": throughput,
-                }
-            ]
-        }
-        return self._start(cluster, "UPDATE_BROKER_STORAGE", target)
+        return self._start(cluster, "UPDATE_BROKER_STORAGE", "UpdateBrokerStorage", change)
 
     def update_broker_type(self, params: Json) -> Json:
         cluster = self._updatable(params)
-        before = str(cluster.provisioned["BrokerNodeGroupInfo"]["InstanceType"])
-        after = str(params["TargetInstanceType"])
+        change = read_request("UpdateBrokerType", params)
+        before = str(read_wire(cluster.provisioned)["brokers.instanceType"])
+        after = str(change["brokers.instanceType"])
         if before == after:
             raise bad_request(f"The brokers are already {after}.", "targetInstanceType")
         problem = rules.broker_type_problem(before, after)
         if problem:
             raise bad_request(problem, "targetInstanceType")
-        return self._start(cluster, "UPDATE_BROKER_TYPE", {"InstanceType": after})
+        return self._start(cluster, "UPDATE_BROKER_TYPE", "UpdateBrokerType", change)
 
     def _kafka_version(self, cluster: Cluster) -> str:
-        return str(cluster.provisioned["CurrentBrokerSoftwareInfo"]["KafkaVersion"])
+        return str(read_wire(cluster.provisioned)["kafkaVersion"])
 
     def update_cluster_configuration(self, params: Json) -> Json:
         cluster = self._updatable(params)
         info = self._configuration_info(params["ConfigurationInfo"], self._kafka_version(cluster))
-        return self._start(cluster, "UPDATE_CLUSTER_CONFIGURATION", {"ConfigurationInfo": info})
+        return self._start(
+            cluster, "UPDATE_CLUSTER_CONFIGURATION", "UpdateClusterConfiguration", {}, info
+        )
 
     def update_cluster_kafka_version(self, params: Json) -> Json:
         cluster = self._updatable(params)
         current = self._kafka_version(cluster)
-        target = str(params["TargetKafkaVersion"])
+        change = read_request("UpdateClusterKafkaVersion", params)
+        target = str(change["kafkaVersion"])
         allowed = rules.compatible_targets(current)
         if target not in allowed:
             raise bad_request(
@@ -152,11 +139,9 @@ class ClusterUpdateApi(OperationEngine):
                 f"versions: {', '.join(allowed) or 'none'}.",
                 "targetKafkaVersion",
             )
-        change: Json = {"KafkaVersion": target}
+        configuration = None
         if params.get("ConfigurationInfo"):
-            change["ConfigurationInfo"] = self._configuration_info(
-                params["ConfigurationInfo"], target
-            )
+            configuration = self._configuration_info(params["ConfigurationInfo"], target)
         else:
             software = cluster.provisioned["CurrentBrokerSoftwareInfo"]
             current_configuration = self.configurations.get(str(software.get("ConfigurationArn")))
@@ -168,82 +153,63 @@ class ClusterUpdateApi(OperationEngine):
                     },
                     target,
                 )
-        return self._start(cluster, "UPDATE_CLUSTER_KAFKA_VERSION", change)
+        return self._start(
+            cluster,
+            "UPDATE_CLUSTER_KAFKA_VERSION",
+            "UpdateClusterKafkaVersion",
+            change,
+            configuration,
+        )
 
     def update_monitoring(self, params: Json) -> Json:
         cluster = self._updatable(params)
-        change: Json = {}
-        if params.get("EnhancedMonitoring"):
-            change["EnhancedMonitoring"] = params["EnhancedMonitoring"]
-        if params.get("OpenMonitoring"):
-            change["OpenMonitoring"] = open_monitoring(params["OpenMonitoring"])
-        if params.get("LoggingInfo"):
-            logging_info = full_logging(params["LoggingInfo"])
-            problem = logging_problem(logging_info)
-            if problem:
-                raise bad_request(problem, "loggingInfo")
-            change["LoggingInfo"] = logging_info
+        change = read_request("UpdateMonitoring", params)
+        problem = logging_problem(params)
+        if problem:
+            raise bad_request(problem, "loggingInfo")
         if not change:
             raise bad_request("Specify the monitoring or logging settings to update.")
-        return self._start(cluster, "UPDATE_MONITORING", change)
+        return self._start(cluster, "UPDATE_MONITORING", "UpdateMonitoring", change)
 
     def update_security(self, params: Json) -> Json:
         cluster = self._updatable(params)
-        encryption = params.get("EncryptionInfo") or {}
-        if encryption.get("EncryptionAtRest"):
+        # Fixed at creation; UpdateSecurity's EncryptionInfo is laid out as the described one.
+        if sent(params, "encryption.atRest.kmsKeyId"):
             raise bad_request("You can't change encryption at rest of an existing cluster.")
-        transit = encryption.get("EncryptionInTransit") or {}
-        in_cluster = cluster.provisioned["EncryptionInfo"]["EncryptionInTransit"]["InCluster"]
-        if "InCluster" in transit and bool(transit["InCluster"]) != in_cluster:
+        now = read_wire(cluster.provisioned)
+        in_cluster = sent(params, "encryption.inTransit.inCluster")
+        if in_cluster is not None and bool(in_cluster) != now["encryption.inTransit.inCluster"]:
             raise bad_request(
                 "You can't change the in-cluster (broker-to-broker) encryption setting."
             )
-        change: Json = {}
-        if params.get("ClientAuthentication"):
-            change["ClientAuthentication"] = full_auth(params["ClientAuthentication"])
-        if transit.get("ClientBroker"):
-            change["EncryptionInfo"] = {
-                "EncryptionInTransit": {"ClientBroker": transit["ClientBroker"]}
-            }
+        change = read_request("UpdateSecurity", params)
         if not change:
             raise bad_request("Specify the client authentication or encryption to update.")
-        result = copy.deepcopy(cluster.provisioned)
-        result.update({k: v for k, v in change.items() if k == "ClientAuthentication"})
-        if "EncryptionInfo" in change:
-            result["EncryptionInfo"]["EncryptionInTransit"]["ClientBroker"] = transit[
-                "ClientBroker"
-            ]
-        problems = security_problems(result)
-        if result["BrokerNodeGroupInfo"]["ConnectivityInfo"]["PublicAccess"]["Type"] != "DISABLED":
-            problems += self._public_problems(cluster, result)
+        after = {**now, **change}
+        problems = security_problems(after)
+        if after["brokers.publicAccess"]:
+            problems += self._public_problems(cluster, after)
         if problems:
             raise bad_request("; ".join(problems))
-        return self._start(cluster, "UPDATE_SECURITY", change)
+        return self._start(cluster, "UPDATE_SECURITY", "UpdateSecurity", change)
 
-    def _public_problems(self, cluster: Cluster, provisioned: Json) -> list[str]:
-        client_broker, in_cluster, unauth, tls, scram, iam = security(provisioned)
+    def _public_problems(self, cluster: Cluster, fields: Mapping[str, Any]) -> list[str]:
         return rules.public_access_problems(
-            kafka_version=str(provisioned["CurrentBrokerSoftwareInfo"]["KafkaVersion"]),
-            client_broker=client_broker,
-            in_cluster=in_cluster,
-            unauthenticated=unauth,
-            tls=tls,
-            scram=scram,
-            iam=iam,
+            kafka_version=str(fields["kafkaVersion"]),
             server_properties=self._properties_of(cluster),
+            **security(fields),
         )
 
     def update_connectivity(self, params: Json) -> Json:
         cluster = self._updatable(params)
-        public = ((params.get("ConnectivityInfo") or {}).get("PublicAccess") or {}).get("Type")
+        public = sent(params, "brokers.publicAccess", update=True)
         if public not in {"DISABLED", "SERVICE_PROVIDED_EIPS"}:
             raise bad_request(
                 "PublicAccess Type must be DISABLED or SERVICE_PROVIDED_EIPS.", "connectivityInfo"
             )
         if public == "SERVICE_PROVIDED_EIPS":
-            problems = self._public_problems(cluster, cluster.provisioned)
+            problems = self._public_problems(cluster, read_wire(cluster.provisioned))
             if problems:
                 raise bad_request("; ".join(problems), "connectivityInfo")
-        return self._start(
-            cluster, "UPDATE_CONNECTIVITY", {"ConnectivityInfo": {"PublicAccess": {"Type": public}}}
-        )
+        change = read_request("UpdateConnectivity", params)
+        return self._start(cluster, "UPDATE_CONNECTIVITY", "UpdateConnectivity", change)
