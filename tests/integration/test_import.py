@@ -100,7 +100,7 @@ def files(env_dir: Path) -> dict[str, str]:
 
 def changed_lines(before: dict[str, str], after: dict[str, str]) -> list[str]:
     """What `git diff` of the spec files would show: removed lines `-`, added lines `+`."""
-    lines = []
+    lines: list[str] = []
     for name in sorted(set(before) | set(after)):
         old, new = before.get(name, "").splitlines(), after.get(name, "").splitlines()
         matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
