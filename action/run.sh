@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The steps of the msk-reconciler action (action.yml): one GitOps command, as the project's
+# own workflows run it. Inputs come as environment variables, never as expressions.
+set -euo pipefail
+cd "$WORKING_DIRECTORY"
+ENV_DIR="$SPECS_DIR/$ENVIRONMENT"
+rm -rf out && mkdir out
+
+case "$COMMAND" in
+  affected)
+    git diff --name-only "$CHANGED_FROM" HEAD > out/changed.txt || echo "$SPECS_DIR" > out/changed.txt
+    reconciler github affected --changed-files out/changed.txt --specs-dir "$SPECS_DIR" \
+      --github-output environments
+    ;;
+  plan)
+    trusted=()
+    if [ -n "$TRUSTED_BASE" ]; then trusted=(--trusted-base "$TRUSTED_BASE"); fi
+    set +e
+    reconciler plan "$ENV_DIR" "${trusted[@]}" --output text --no-color \
+      --out out/plan.json --detailed-exitcode 2> out/plan.err
+    code=$?
+    set -e
+    cat out/plan.err >&2
+    echo "exitcode=$code" >> "$GITHUB_OUTPUT"
+    reconciler github plan-body "$ENV_DIR" --plan out/plan.json --error-file out/plan.err \
+      --commit "$HEAD_SHA" >> "$GITHUB_STEP_SUMMARY"
+    if [ -n "$PULL_REQUEST" ]; then
+      reconciler github comment-plan "$ENV_DIR" --pr "$PULL_REQUEST" --plan out/plan.json \
+        --error-file out/plan.err --commit "$HEAD_SHA"
+    fi
+    if [ "$code" = 1 ]; then
+      echo "::error::the plan has errors; the comment and the job summary say which"
+      exit 1
+    fi
+    ;;
+  apply)
+    number=$(reconciler github merged-pr --commit "$GITHUB_SHA" --branch "$BRANCH")
+    outcome=failed
+    record() {
+      reconciler github record-apply "$ENV_DIR" --pr "$number" --outcome "$outcome" \
+        --plan out/plan.json --log out/plan.log --log out/verify.log --log out/apply.log
+    }
+    trap record EXIT
+    reconciler plan "$ENV_DIR" --output text --no-color --out out/plan.json 2>&1 | tee out/plan.log
+    if ! reconciler github check-approved --plan out/plan.json --pr "$number" 2>&1 \
+        | tee out/verify.log; then
+      outcome=refused
+      exit 1
+    fi
+    reconciler apply "$ENV_DIR" --plan out/plan.json --auto-approve --no-color 2>&1 \
+      | tee out/apply.log
+    outcome=applied
+    ;;
+  drift)
+    set +e
+    reconciler plan "$ENV_DIR" --output text --no-color --out out/plan.json --detailed-exitcode
+    code=$?
+    set -e
+    echo "exitcode=$code" >> "$GITHUB_OUTPUT"
+    if [ -f out/plan.json ]; then reconciler github drift --plan out/plan.json; fi
+    reconciler snapshot "$ENV_DIR" -o out/snapshot.json || true
+    case "$code" in
+      0) echo "No drift." ;;
+      2) echo "::error::the cluster differs from the specs; see the drift issue"; exit 1 ;;
+      *) echo "::error::the drift check could not plan; see the plan above"; exit 1 ;;
+    esac
+    ;;
+  *)
+    echo "::error::command must be affected, plan, apply or drift, not '$COMMAND'"
+    exit 1
+    ;;
+esac
