@@ -135,6 +135,11 @@ def _render(plan: Plan, output: str, color: bool) -> str:
     return render_text(plan, color=color)
 
 
+def _interactive() -> bool:
+    """Whether a person is at the keyboard (so a command may ask)."""
+    return sys.stdin.isatty()
+
+
 def _color(option: bool | None) -> bool:
     return sys.stdout.isatty() if option is None else option
 
@@ -375,3 +380,78 @@ def import_command(
         files.append("the Environment's topics.defaults")
     click.echo(f"imported {what or 'nothing'} into {', '.join(files) or 'no file'}")
     click.echo(f"next: reconciler plan {env_dir} (it should show no changes), then commit")
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the schemas here.",
+)
+def schemas(out_dir: Path) -> None:
+    """Write the JSON Schemas of every spec kind, for editors (yaml-language-server) and CI."""
+    from reconciler.scaffold import write_schemas
+
+    for path in write_schemas(out_dir):
+        click.echo(str(path))
+
+
+@main.command()
+@click.argument("root", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--environment", default=None, help="The first environment's name [default: dev].")
+@click.option("--bootstrap-servers", default=None, help="host:port,... or ${VAR}.")
+@click.option(
+    "--security-protocol",
+    type=click.Choice(["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]),
+    default=None,
+    help="How to reach the brokers [default: SSL].",
+)
+@click.option("--msk-region", default=None, help="The MSK cluster's region.")
+@click.option(
+    "--msk-cluster", default=None, help="The MSK cluster's name (its brokers come from MSK)."
+)
+@click.option("--manage", multiple=True, metavar="GLOB", help="Topics it owns [default: *].")
+@click.option("--action", "action_ref", default=None, help="OWNER/REPO@SHA # vX of the action.")
+@click.option("--force", is_flag=True, help="Replace files that already exist.")
+def init(
+    *,
+    root: Path,
+    environment: str | None,
+    bootstrap_servers: str | None,
+    security_protocol: str | None,
+    msk_region: str | None,
+    msk_cluster: str | None,
+    manage: tuple[str, ...],
+    action_ref: str | None,
+    force: bool,
+) -> None:
+    """Scaffold a specs repository: an environment, its schemas, and the four workflows.
+
+    Asks on a terminal for what the flags leave out; asks nothing when they are given.
+    """
+    from reconciler.scaffold import ACTION, Setup
+    from reconciler.scaffold import init as scaffold
+
+    given = environment or bootstrap_servers or msk_cluster
+    if not given and _interactive():
+        environment = click.prompt("Environment name", default="dev")
+        msk_cluster = click.prompt("MSK cluster name (empty: give the brokers)", default="") or None
+        if msk_cluster:
+            msk_region = click.prompt("Its region", default="eu-central-1")
+        else:
+            bootstrap_servers = click.prompt("Bootstrap servers (host:port,... or ${VAR})")
+    setup = Setup(
+        environment=environment or "dev",
+        bootstrap_servers=bootstrap_servers,
+        security_protocol=security_protocol or "SSL",
+        msk_region=msk_region,
+        msk_cluster=msk_cluster,
+        manage=manage or ("*",),
+        action=action_ref or ACTION,
+    )
+    for path in scaffold(root, setup, force=force):
+        click.echo(f"wrote {path}")
+    env_dir = root / "specs" / setup.environment
+    click.echo(f"next: reconciler import {env_dir} (adopt what the cluster runs), then commit")

@@ -21,7 +21,10 @@ from confluent_kafka.admin import (
 )
 
 from reconciler.cli import main
+from reconciler.local.msk.endpoint import LOCAL_CLUSTER, ensure_cluster
+from reconciler.local.msk.server import MskServer, start_msk_server
 from tests.integration.conftest import WaitUntil
+from tests.unit.test_init import check_workflows
 
 pytestmark = pytest.mark.integration
 
@@ -200,3 +203,45 @@ def test_select_and_exclude_narrow_the_import(
         d["metadata"]["name"] for d in yaml.safe_load_all((env_dir / "topics.yaml").read_text())
     ]
     assert names[0] == f"{topic_prefix}t0010" and len(names) == 90
+
+
+@pytest.fixture
+def endpoint(bootstrap_servers: str) -> Iterator[MskServer]:
+    server = start_msk_server(kafka_bootstrap=bootstrap_servers, operation_seconds=0.3)
+    ensure_cluster(server.endpoint_url, brokers=3)
+    yield server
+    server.stop()
+
+
+def test_init_then_import_adopts_the_msk_cluster_and_its_topics(
+    made_by_hand: list[str],
+    endpoint: MskServer,
+    topic_prefix: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A new infrastructure repository, as the README's adoption steps make it: init, import,
+    validate, plan empty; its workflows pass GitHub's schema and zizmor."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_KAFKA", endpoint.endpoint_url)
+    root = tmp_path / "infra"
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    ok(
+        cli(
+            "init", str(root), "--environment", "local", "--msk-cluster", LOCAL_CLUSTER,
+            "--msk-region", "eu-central-1", "--security-protocol", "PLAINTEXT",
+            "--manage", f"{topic_prefix}*",
+        )
+    )  # fmt: skip
+    env_dir = root / "specs" / "local"
+    out = ok(cli("import", str(env_dir)))
+    assert "imported 1 MSK cluster, 1000 topics into" in out
+    cluster = yaml.safe_load((env_dir / "cluster.yaml").read_text().split("---\n", 1)[1])
+    assert cluster["kind"] == "MskCluster" and cluster["metadata"]["name"] == LOCAL_CLUSTER
+    assert (
+        (env_dir / "cluster.yaml")
+        .read_text()
+        .startswith("# yaml-language-server: $schema=../../schemas/mskcluster.schema.json\n")
+    )
+    ok(cli("validate", str(env_dir)))
+    assert "No changes" in ok(cli("plan", str(env_dir), "--detailed-exitcode"))
+    check_workflows(*sorted((root / ".github" / "workflows").glob("*.yml")))
