@@ -80,8 +80,7 @@ def apply_and_verify(planned: Planned, options: ApplyOptions) -> Applied:
     _refuse_unroutable(plan)
     if plan.errors:
         raise ReconcilerError("the plan has impossible changes; nothing was applied")
-    if not planned.validated:
-        preflight(planned)
+    preflight(planned)  # again, right before writing: a person may have waited at the prompt
     outcomes: list[Outcome] = []
     applied: list[tuple[Kind[Any, Any], list[Outcome]]] = []
     not_attempted: list[Change] = []

@@ -34,8 +34,6 @@ class Planned:
     clients: Clients
     observed: Observed
     plan: Plan
-    #: The services validated every write while planning (apply need not ask again).
-    validated: bool = False
 
 
 def _unavailable(reason: str, skipped: list[str]) -> str:
@@ -155,4 +153,4 @@ def plan_environment(
     plan = build_plan(desired, observed)
     if validate:
         plan = validate_writes(plan, clients, observed)
-    return Planned(desired, clients, observed, plan, validated=validate)
+    return Planned(desired, clients, observed, plan)
