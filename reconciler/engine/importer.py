@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -71,17 +70,17 @@ def _layout(
 
 def _schema_line(path: Path, schema: str) -> str:
     """An editor hint pointing at the repository's schemas/, where there is one."""
-    schemas = repository_root(path.parent) / "schemas" / schema
-    if not schemas.is_file():
+    root = repository_root(path.parent)
+    if not (root / "schemas" / schema).is_file() or not path.parent.is_relative_to(root):
         return ""
-    relative = Path(*[".."] * len(path.parent.relative_to(repository_root(path.parent)).parts))
-    return f"# yaml-language-server: $schema={(relative / 'schemas' / schema).as_posix()}\n"
+    up = Path(*[".."] * len(path.parent.relative_to(root).parts))
+    return f"# yaml-language-server: $schema={(up / 'schemas' / schema).as_posix()}\n"
 
 
 def _text(path: Path, schema: str, documents: list[SpecDocument], source: str) -> str:
+    """The same cluster imports to the same text, so a re-import's diff is the cluster's."""
     header = _schema_line(path, schema) + (
-        f"# Imported from {source} by `reconciler import` on "
-        f"{datetime.now(UTC):%Y-%m-%d}: review it, then commit it.\n"
+        f"# Imported from {source} by `reconciler import`: review it, then commit it.\n"
     )
     body = yaml.safe_dump_all(
         documents, sort_keys=False, explicit_start=True, default_flow_style=False, width=100
