@@ -4,6 +4,7 @@ throttles left behind, and how the renderers show long partition lists."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 
 from reconciler.core.cluster import Broker, ClusterView
@@ -31,7 +32,7 @@ FOUR = (*THREE, Broker(4, "127.0.0.1", 9004, "az-1"))
 
 def plan(
     rf: int,
-    replicas: dict[int, tuple[int, ...]],
+    replicas: Mapping[int, tuple[int, ...]],
     *,
     brokers: tuple[Broker, ...] = THREE,
     policy: PlacementPolicy | None = None,
@@ -81,7 +82,7 @@ def test_replicas_sharing_a_rack_are_drift_unless_rack_awareness_is_off() -> Non
     shared = plan(2, {0: (1, 4), 1: (2, 3)}, brokers=FOUR)
     [change] = shared.changes
     assert set(fields(shared)) == {"replicationThrottle", "replicas[0]"}
-    assert "partitions 0 have two replicas in one rack" in " ".join(change.reasons)
+    assert "partition 0 has two replicas in one rack" in " ".join(change.reasons)
     off = plan(2, {0: (1, 4)}, brokers=FOUR, policy=PlacementPolicy(rack_aware=False))
     assert off.changes == ()
 

@@ -84,9 +84,13 @@ def rack_map(cluster: ClusterView, policy: PlacementPolicy) -> dict[int, str | N
     return {b.node_id: b.rack if aware else None for b in cluster.brokers}
 
 
-def _list(partitions: Sequence[int]) -> str:
+def _list(partitions: Sequence[int], verb: tuple[str, str] | None = None) -> str:
+    """`partition 2 has` / `partitions 0, 3 and 5 more have` (verb: singular, plural)."""
     shown = ", ".join(map(str, partitions[:10]))
-    return shown + (f" and {len(partitions) - 10} more" if len(partitions) > 10 else "")
+    shown += f" and {len(partitions) - 10} more" if len(partitions) > 10 else ""
+    one = len(partitions) == 1
+    said = f"partition {shown}" if one else f"partitions {shown}"
+    return f"{said} {verb[0] if one else verb[1]}" if verb else said
 
 
 def _shares_rack(replicas: Sequence[int], racks: Mapping[int, str | None], count: int) -> bool:
@@ -173,7 +177,7 @@ def plan_moves(
             )
         if conflicts:
             blockers.append(
-                f"partitions {_list(conflicts)} are being reassigned to other replicas than the "
+                f"{_list(conflicts, ('is', 'are'))} being reassigned to other replicas than the "
                 "specs ask for (a move started outside this plan). Way out: wait for it to "
                 "finish and plan again, or cancel it with "
                 f"`{CANCEL_COMMAND} --topic {name}`"
@@ -198,18 +202,18 @@ def _reasons(
     shared = [m.partition for m in started if _shares_rack(current[m.partition], racks, rack_count)]
     if shared:
         reasons.append(
-            f"partitions {_list(shared)} have two replicas in one rack (AZ): a replica moves so "
+            f"{_list(shared, ('has', 'have'))} two replicas in one rack (AZ): a replica moves so "
             "each sits in its own rack (placement.rackAware)"
         )
     rebalanced = [m.partition for m in started if len(m.before) == rf and m.partition not in shared]
     if rebalanced and policy.balance:
         reasons.append(
-            f"partitions {_list(rebalanced)} move to brokers holding fewer of the topic's "
+            f"{_list(rebalanced, ('moves', 'move'))} to brokers holding fewer of the topic's "
             "replicas (placement.balance)"
         )
     if waiting:
         reasons.append(
-            f"partitions {_list(waiting)} are already being reassigned to these replicas: apply "
+            f"{_list(waiting, ('is', 'are'))} already being reassigned to these replicas: apply "
             "waits for that move instead of starting another"
         )
     if started or waiting:

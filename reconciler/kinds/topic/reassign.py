@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.model import Change
 from reconciler.kinds.base import ApplyOptions
-from reconciler.kinds.topic.model import THROTTLE_RATES, THROTTLED_REPLICAS
+from reconciler.kinds.topic.model import THROTTLE_RATES, THROTTLED_REPLICAS, Topics
 from reconciler.kinds.topic.placement import THROTTLE_FIELD, approx_bytes, partition_of
 
 if TYPE_CHECKING:
@@ -266,7 +266,8 @@ def move_replicas(
     failure: str | None = None
     try:
         queue = run.sort_out()
-        run.sizes = admin.sizes({k[0] for k in run.moves}, {b for m in moves for b in m.before})
+        found = admin.sizes({k[0] for k in run.moves}, {b for m in moves for b in m.before})
+        run.sizes = {key: size for key, size in found.items() if key in run.moves}
         if rate:
             refused = _set_throttles(admin, throttles)
             if refused:
@@ -367,3 +368,36 @@ def remove_broker_throttles(clients: Clients, changes: Collection[Change]) -> di
         errors = [f"{name}: {error}" for name, error in sorted(answered.items()) if error]
         results[change.name] = "; ".join(errors) if errors else None
     return results
+
+
+def managed_in_flight(
+    clients: Clients, desired: Topics, topics: Collection[str] = ()
+) -> dict[Partition, tuple[tuple[int, ...], tuple[int, ...]]]:
+    """(original, target) of every reassignment in flight on a topic this environment
+    manages (narrowed to `topics` when given): what `reconciler reassignments` shows."""
+    return {
+        key: (flight.original, flight.target)
+        for key, flight in sorted(clients.replicas().reassignments().items())
+        if desired.owns(key[0]) and (not topics or key[0] in topics)
+    }
+
+
+def cancel_in_flight(
+    clients: Clients, desired: Topics, topics: Collection[str] = ()
+) -> tuple[int, list[str]]:
+    """Cancel the managed reassignments in flight (Kafka puts each partition back on its
+    replicas from before the move), then remove the throttles of those topics, and the
+    brokers' throttle rates once nothing moves any more. Returns (cancelled, errors)."""
+    flights = managed_in_flight(clients, desired, topics)
+    admin = clients.replicas()
+    results = admin.reassign(dict.fromkeys(flights))
+    errors = [f"{t} partition {p}: {e}" for (t, p), e in sorted(results.items()) if e]
+    still = admin.reassignments()
+    moved_topics = {t for t, _ in flights}
+    brokers: dict[int, dict[str, str | None]] = {}
+    if not still:
+        brokers = {b: dict.fromkeys(THROTTLE_RATES) for b in admin.live_brokers()}
+    cleared = {t: dict.fromkeys(THROTTLED_REPLICAS) for t in moved_topics}
+    answered = admin.set_configs(brokers, cleared)
+    errors += [f"{name}: {error}" for name, error in sorted(answered.items()) if error]
+    return sum(1 for e in results.values() if not e), errors
