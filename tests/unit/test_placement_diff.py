@@ -122,9 +122,7 @@ def test_throttles_left_behind_are_removed_as_safe_changes() -> None:
     assert [(d.field, d.after) for d in change.diff] == [
         ("broker.2.leader.replication.throttled.rate", None)
     ]
-    busy = ObservedPlacement(
-        moving={"other": {0: Moving((1,), (1, 2))}}, broker_throttles=rates
-    )
+    busy = ObservedPlacement(moving={"other": {0: Moving((1,), (1, 2))}}, broker_throttles=rates)
     assert plan(1, {0: (1,)}, placement=busy).changes == ()  # someone else's move needs them
 
 

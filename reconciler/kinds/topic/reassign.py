@@ -32,6 +32,7 @@ from reconciler.core.errors import ReconcilerError
 from reconciler.core.model import Change
 from reconciler.kinds.base import ApplyOptions
 from reconciler.kinds.topic.model import THROTTLE_RATES, THROTTLED_REPLICAS, Topics
+from reconciler.kinds.topic.model import TOPIC_OVERRIDE as OVERRIDE
 from reconciler.kinds.topic.placement import THROTTLE_FIELD, approx_bytes, partition_of
 
 if TYPE_CHECKING:
@@ -121,9 +122,10 @@ class Moving:
     """One run: what started, what completed, what failed (per topic), and the reports."""
 
     def __init__(
-        self, admin: ReplicaAdmin, moves: Sequence[PlannedMove], options: ApplyOptions
+        self, clients: Clients, moves: Sequence[PlannedMove], options: ApplyOptions
     ) -> None:
-        self.admin = admin
+        self.clients = clients
+        self.admin: ReplicaAdmin = clients.replicas()
         self.moves = {m.key: m for m in moves}
         self.options = options
         self.failed: dict[str, list[str]] = {}
@@ -261,7 +263,7 @@ def move_replicas(
         return {}
     admin = clients.replicas()
     rate = planned_throttle(changes)
-    run = Moving(admin, moves, options)
+    run = Moving(clients, moves, options)
     throttles = throttle_configs(moves, rate) if rate else ({}, {})
     failure: str | None = None
     try:
@@ -299,12 +301,34 @@ def move_replicas(
     if failure is not None:
         _clean_up(run, throttles, options, failure)
     else:
-        refused = _set_throttles(admin, _cleared(throttles))
+        refused = _set_throttles(admin, _cleared(throttles))  # the read-back verifies it
         if refused:
             failure = "removing the replication throttle failed: " + "; ".join(refused)
         elif rate:
             options.progress("throttle removed")
     return _results(run, failure)
+
+
+def _throttles_gone(clients: Clients, topics: Collection[str], seconds: float) -> list[str]:
+    """Wait until every broker reports the topics' throttled replicas gone. Each answers from
+    its own copy of the metadata, a moment behind the controller; the read-back of a normal
+    apply checks the same through every broker."""
+    if not topics:
+        return []
+    admins = [clients.kafka_on(b) for b in clients.cluster()[0].brokers]
+    deadline = time.monotonic() + seconds
+    while True:
+        left = {
+            name
+            for admin in admins
+            for name, kept in admin.topic_configs(
+                topics, lambda _t, key, source: key in THROTTLED_REPLICAS and source == OVERRIDE
+            )
+            if kept
+        }
+        if not left or time.monotonic() > deadline:
+            return [f"topic {name}: a broker still reports its throttle" for name in sorted(left)]
+        time.sleep(TICK_SECONDS)
 
 
 def _clean_up(
@@ -324,6 +348,8 @@ def _clean_up(
         options.progress(f"cancelling the unfinished moves failed: {exc}")
     try:
         refused = _set_throttles(run.admin, _cleared(throttles))
+        if not refused:
+            refused = _throttles_gone(run.clients, throttles[1], options.settle_seconds)
     except ReconcilerError as exc:
         refused = [str(exc)]
     left = (
