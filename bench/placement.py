@@ -116,11 +116,14 @@ def main() -> None:
     try:
         rows = []
         for index, throttle in enumerate((args.throttle, "none")):
-            progress(
-                f"RF 1 -> 3, {args.partitions} partitions, ~{args.megabytes} MB, throttle {throttle}"
-            )
+            progress(f"RF 1 -> 3, {args.partitions} partitions, ~{args.megabytes} MB, {throttle}")
             found = run_once(
-                cluster.bootstrap_servers, work, index, args.partitions, args.megabytes, throttle
+                cluster.bootstrap_servers,
+                work,
+                index,
+                partitions=args.partitions,
+                megabytes=args.megabytes,
+                throttle=throttle,
             )
             rows.append((throttle, found))
     finally:
@@ -129,7 +132,8 @@ def main() -> None:
             down(STATE_DIR)
     print(f"RF 1 -> 3 of one topic, {args.partitions} partitions, 3 brokers in 3 racks\n")
     print(
-        "| throttle per broker | data in the topic | apply time | bytes moved | ideal (2 x data) | moved / ideal |"
+        "| throttle per broker | data in the topic | apply time | bytes moved "
+        "| ideal (2 x data) | moved / ideal |"
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for throttle, found in rows:
