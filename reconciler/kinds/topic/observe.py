@@ -171,9 +171,10 @@ def observe_with(
 def read_moving(clients: Clients) -> dict[str, dict[int, Moving]]:
     """Reassignments in flight in the whole cluster (ListPartitionReassignments).
 
-    Read before the topics' Metadata: while a partition moves, Metadata lists its old and
-    new replicas together, so a move that finishes in between must still be known as one
-    (a Metadata newer than the listing shows its target, which the plan then waits for).
+    While a partition moves, Metadata lists its old and new replicas together, so the
+    Metadata a plan reads must be newer than the listing: a move that finishes in between
+    then shows its target, which the plan waits for (observe reads Metadata again when
+    anything moves).
     """
     moving: dict[str, dict[int, Moving]] = {}
     for (topic, partition), flight in clients.replicas().reassignments().items():
@@ -220,8 +221,10 @@ def observe(
     Inherited values come from the lowest broker id's own configs. The placement state
     (reassignments, throttles, sizes of what would move) is read once, beside the topics.
     """
-    moving = read_moving(clients)
     cluster, metadata = clients.cluster()
+    moving = read_moving(clients)
+    if moving:  # Metadata newer than the listing: a move finished in between shows its target
+        metadata = clients.kafka().topic_metadata()
     if mode is Mode.AGREED:
         from reconciler.kinds.topic.verify import agreed
 
