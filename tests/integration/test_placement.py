@@ -130,9 +130,11 @@ def in_sync(admin: AdminClient, name: str) -> dict[int, tuple[int, tuple[int, ..
     return {p: (info.leader, tuple(sorted(info.isrs))) for p, info in topic.partitions.items()}
 
 
-def throttles_left(admin: AdminClient, topics: list[str]) -> dict[str, str]:
-    """Every throttle config set on any broker or on the topics."""
-    requests = [[ConfigResource(ResourceType.BROKER, str(b))] for b in RACK]  # one per call
+def throttles_left(
+    admin: AdminClient, topics: list[str], brokers: tuple[int, ...] = tuple(RACK)
+) -> dict[str, str]:
+    """Every throttle config set on the (running) brokers or on the topics."""
+    requests = [[ConfigResource(ResourceType.BROKER, str(b))] for b in brokers]  # one per call
     requests.append([ConfigResource(ResourceType.TOPIC, t) for t in topics])
     found = {}
     for request in requests:
@@ -379,3 +381,52 @@ def test_an_apply_interrupted_mid_move_leaves_no_throttle_and_the_next_one_compl
     assert all(len(r) == 3 for r in placement(admin, name).values())
     assert throttles_left(admin, [name]) == {}
     assert cli("plan", str(fast), "--detailed-exitcode").exit_code == 0
+
+
+def test_a_broker_lost_mid_move_fails_the_apply_with_no_throttle_left_on_the_others(
+    cluster: LocalCluster,
+    admin: AdminClient,
+    specs: Specs,
+    cli: Callable[..., Result],
+    topic_prefix: str,
+) -> None:
+    """Last in this module: it kills broker 4 for good."""
+    name = f"{topic_prefix}lost"
+    create(admin, name, [[2, 4], [3, 4]])  # broker 4 stays in every target
+    produce(cluster, name, 30000)
+    slow = specs((name, 2, 3), placement="{throttle: 128KiB}")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "reconciler",
+            "apply",
+            str(slow),
+            "--auto-approve",
+            "--allow-outside-repo",
+            "--poll-seconds",
+            "1",
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": cluster.bootstrap_servers,
+            "PYTHONPATH": str(ROOT),
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if "moving replicas:" in line:
+            break
+    os.kill(cluster.brokers[3].pid, signal.SIGKILL)
+    output = "".join(seen) + process.stdout.read()
+    assert process.wait(180) == 1, output
+    assert "left the cluster during the move" in output or "did not move" in output, output
+    assert throttles_left(admin, [name], brokers=(1, 2, 3)) == {}
+    replanned = cli("plan", str(slow))
+    assert "is not in the cluster (offline?). Way out: bring the broker back" in replanned.output
