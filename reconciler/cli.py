@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import importlib
 import logging
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
@@ -144,6 +148,39 @@ def _color(option: bool | None) -> bool:
     return sys.stdout.isatty() if option is None else option
 
 
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a cancelled CI job, `kill`) raises KeyboardInterrupt like Ctrl-C does, once,
+    so apply's clean-up (cancel unfinished moves, remove throttles) runs either way; a
+    second signal during the clean-up is ignored rather than cutting it short."""
+    received = False
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        nonlocal received
+        if not received:
+            received = True
+            raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous_int = signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
+
+
+def _status_line() -> Any:
+    """On a terminal, a status line rewritten in place; elsewhere None (plain lines)."""
+    if not sys.stdout.isatty():
+        return None
+
+    def show(line: str) -> None:
+        click.echo(f"\r\x1b[K  {line}", nl=False)
+
+    return show
+
+
 @main.command()
 @click.argument("env_dir", type=ENV_DIR)
 @click.option(
@@ -235,7 +272,8 @@ def plan(
     "--wait-timeout",
     default=3600.0,
     show_default=True,
-    help="Seconds to wait for each MSK operation (they take 15-45 minutes on real MSK).",
+    help="Seconds to wait for each MSK operation (they take 15-45 minutes on real MSK) and "
+    "for the replica moves; moves unfinished by then are cancelled.",
 )
 @click.option(
     "--poll-seconds", default=5.0, show_default=True, help="How often to check MSK operations."
@@ -279,12 +317,25 @@ def apply(
             _fail("refusing to apply without confirmation: pass --auto-approve in automation")
         if not click.confirm("Apply these changes?", default=False):
             _fail("cancelled; nothing was applied")
+    status = _status_line()
+
+    def progress(line: str) -> None:
+        click.echo(f"{chr(13) + chr(27) + '[K' if status else ''}  {line}")
+
     options = ApplyOptions(
-        progress=lambda line: click.echo(f"  {line}"),
+        progress=progress,
         wait_seconds=wait_timeout,
         poll_seconds=poll_seconds,
+        status=status,
     )
-    applied = apply_and_verify(planned, options)
+    try:
+        with _terminate_as_interrupt():
+            applied = apply_and_verify(planned, options)
+    except KeyboardInterrupt as exc:
+        _fail(
+            f"apply interrupted ({exc or 'SIGINT'}); what finished stays, unfinished replica moves "
+            "were cancelled and throttles removed. Run plan to see what is left, then apply again"
+        )
     for outcome in applied.outcomes:
         change = outcome.change
         mark = (
@@ -301,6 +352,42 @@ def apply(
             click.echo(render_text(applied.remaining, color=_color(color)))
         _fail("apply did not complete; re-run plan to see what is left, then apply again")
     click.echo(f"Apply complete: {len(applied.outcomes)} changes made; the plan is now empty.")
+
+
+@main.command()
+@click.argument("env_dir", type=ENV_DIR)
+@click.option("--cancel", is_flag=True, help="Cancel them (each partition goes back).")
+@click.option("--topic", "topics", multiple=True, help="Only this topic (repeatable).")
+@_outside_repo
+def reassignments(
+    env_dir: Path, cancel: bool, topics: tuple[str, ...], allow_outside_repo: bool
+) -> None:
+    """List the replica reassignments in flight on ENV_DIR's managed topics; --cancel them.
+
+    A cancelled reassignment puts its partition back on the replicas it had before the move
+    (replicas it was copying to are dropped), and the throttles of those topics are removed.
+    """
+    from reconciler.clients.session import Clients
+    from reconciler.engine.load import load
+    from reconciler.kinds.topic.model import KIND
+    from reconciler.kinds.topic.reassign import cancel_in_flight, managed_in_flight
+    from reconciler.specs.variables import resolve
+
+    desired = load(env_dir, allow_outside_repo=allow_outside_repo)
+    clients = Clients(resolve(desired.environment), desired.environment.msk)
+    owned = desired.kinds[KIND]
+    flights = managed_in_flight(clients, owned, topics)
+    for (topic, partition), (original, target) in flights.items():
+        click.echo(f"  {topic} partition {partition}: {list(original)} -> {list(target)}")
+    if not cancel:
+        click.echo(f"{len(flights)} reassignment(s) in flight on managed topics.")
+        return
+    cancelled, errors = cancel_in_flight(clients, owned, topics)
+    for error in errors:
+        click.secho(f"  FAILED {error}", fg="red")
+    if errors:
+        _fail("some cancels or throttle removals failed; run the command again")
+    click.echo(f"{cancelled} reassignment(s) cancelled; their throttles removed.")
 
 
 @main.command()

@@ -18,16 +18,19 @@ def local() -> None:
 
 @local.command("up")
 @click.option("--brokers", default=3, show_default=True, help="Number of brokers.")
+@click.option(
+    "--racks", default=3, show_default=True, help="Racks (AZs) the brokers are spread over."
+)
 @click.option("--kafka-version", default=DEFAULT_KAFKA_VERSION, show_default=True)
 @click.option(
     "--timeout", default=180.0, show_default=True, help="Seconds to wait for the brokers."
 )
-def local_up(brokers: int, kafka_version: str, timeout: float) -> None:
+def local_up(brokers: int, racks: int, kafka_version: str, timeout: float) -> None:
     """Start the cluster (or keep the running one) and print shell exports of its address.
 
     Use it as: eval "$(reconciler local up)"
     """
-    started = local_cluster.up(brokers=brokers, version=kafka_version, timeout=timeout)
+    started = local_cluster.up(brokers=brokers, version=kafka_version, timeout=timeout, racks=racks)
     endpoint = msk_endpoint.start(started.state_dir, started.bootstrap_servers)
     click.echo(
         f"# Kafka {started.kafka_version}: {len(started.brokers)} brokers at "

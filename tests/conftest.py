@@ -35,7 +35,7 @@ from reconciler.local.kafka.state import LocalCluster
 TEST_KAFKA_VERSION = os.environ.get("RECONCILER_TEST_KAFKA_VERSION") or DEFAULT_KAFKA_VERSION
 
 
-def _claim_state_dir() -> tuple[Path, IO[str]]:
+def claim_state_dir(suffix: str = "") -> tuple[Path, IO[str]]:
     """A fixed state dir that no other running pytest session is using.
 
     Fixed dirs (``test-cluster``, ``test-cluster-2``, ...) rather than temp dirs: brokers
@@ -46,6 +46,7 @@ def _claim_state_dir() -> tuple[Path, IO[str]]:
     """
     explicit = os.environ.get("RECONCILER_TEST_CLUSTER_DIR")
     base = Path(explicit) if explicit else cache_dir() / "test-cluster"
+    base = base.with_name(base.name + suffix)  # another cluster of the session: its own dirs
     base.parent.mkdir(parents=True, exist_ok=True)
     for n in range(1, 100):
         state_dir = base if n == 1 else base.with_name(f"{base.name}-{n}")
@@ -69,7 +70,7 @@ def kafka_version() -> str:
 def kafka_cluster() -> Iterator[LocalCluster]:
     """A 3-broker local cluster (one rack each, plus an SSL listener) for the session, on
     ``TEST_KAFKA_VERSION``."""
-    state_dir, session_lock = _claim_state_dir()
+    state_dir, session_lock = claim_state_dir()
     keep = os.environ.get("RECONCILER_TEST_KEEP_CLUSTER") == "1"
     try:
         try:

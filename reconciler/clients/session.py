@@ -24,6 +24,7 @@ from reconciler.core.errors import (
 if TYPE_CHECKING:
     from reconciler.clients.aws import Service
     from reconciler.clients.kafka import KafkaAdmin, TopicMetadata
+    from reconciler.clients.replicas import ReplicaAdmin
 
 #: GetBootstrapBrokers keys per security protocol, private before public. SASL_SSL means
 #: SCRAM here: the reconciler does not speak IAM (OAUTHBEARER) to brokers yet, so it never
@@ -66,6 +67,7 @@ class Clients:
         self.connection = connection
         self.msk_ref = msk
         self._kafka: KafkaAdmin | None = None
+        self._replicas: ReplicaAdmin | None = None
         self._cluster: tuple[ClusterView, TopicMetadata] | None = None
         self._msk: Service | None = None
         self._logs: Service | None = None
@@ -124,6 +126,16 @@ class Clients:
             self.connection = replace(self.connection, bootstrap_servers=servers)
             self._kafka = KafkaAdmin.connect(self.connection)
         return self._kafka
+
+    def replicas(self) -> ReplicaAdmin:
+        """The replica-placement client (reassignments, log dirs, elections, throttles), made
+        once on the same brokers as `kafka()`."""
+        if self._replicas is None:
+            from reconciler.clients.replicas import ReplicaAdmin
+
+            self.kafka()  # resolves the brokers (from MSK when the specs name none)
+            self._replicas = ReplicaAdmin(self.connection)
+        return self._replicas
 
     def kafka_on(self, broker: Broker) -> KafkaAdmin:
         """A client that talks to this broker only (read-back through every broker)."""

@@ -25,6 +25,7 @@ def make_change(
     operation: str | None = None,
     reasons: Iterable[str] = (),
     blockers: Iterable[str] = (),
+    notes: Iterable[str] = (),
 ) -> Change:
     """A change whose risk is its worst field's, or IMPOSSIBLE when anything blocks it.
 
@@ -34,7 +35,9 @@ def make_change(
     blocking = tuple(blockers)
     why = (*blocking, *(d.reason for d in diffs if d.reason), *reasons)
     risk = Risk.IMPOSSIBLE if blocking else worst(d.risk for d in diffs)
-    return Change(kind, name, action, risk, tuple(diffs), tuple(dict.fromkeys(why)), operation)
+    return Change(
+        kind, name, action, risk, tuple(diffs), tuple(dict.fromkeys(why)), operation, tuple(notes)
+    )
 
 
 def blocked(change: Change, reason: str) -> Change:

@@ -67,7 +67,9 @@ class Change:
     """One resource change in a plan, with the field-level diff and why it is risky.
 
     `kind` routes the change to the kind that applies it; `operation` names the API call
-    where one resource needs several (MSK updates).
+    where one resource needs several (MSK updates). `notes` are what the plan measured when
+    it was made (e.g. bytes a reassignment copies): shown to the reviewer, but not part of
+    what a saved plan must still match, since the cluster keeps moving under them.
     """
 
     kind: str
@@ -77,6 +79,7 @@ class Change:
     diff: tuple[FieldDiff, ...]
     reasons: tuple[str, ...] = ()
     operation: str | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def blocked(self) -> bool:

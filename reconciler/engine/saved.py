@@ -32,6 +32,8 @@ def check_saved_plan(saved: Plan, current: Plan) -> None:
     from deepdiff import DeepDiff  # only `apply --plan` needs it; it costs 0.2 s to import
 
     before, after = plan_to_dict(saved, tool_version=""), plan_to_dict(current, tool_version="")
+    for change in (*before["changes"], *after["changes"]):
+        del change["notes"]  # measurements (bytes to move), not what was reviewed
     difference = DeepDiff(before["changes"], after["changes"], ignore_order=False)
     if difference:
         raise StalePlan(

@@ -104,10 +104,15 @@ class Discovered(Generic[D]):
 
 @dataclass(frozen=True)
 class ApplyOptions:
+    """`progress` prints a line; `status`, where given (a terminal), replaces the previous
+    status line in place, so a long wait can report often; without it, long waits print a
+    plain line every `poll_seconds` (CI logs)."""
+
     progress: Progress
     wait_seconds: float = 3600.0  # bound on each long operation (MSK: 15-45 minutes)
     poll_seconds: float = 10.0
     settle_seconds: float = 30.0  # bound on a read-back until every broker agrees
+    status: Progress | None = None
 
 
 def _no_preflight(clients: Clients, changes: Sequence[Change]) -> list[Refusal]:

@@ -13,12 +13,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from reconciler.core.model import Change, Plan, Risk
-from reconciler.render.values import change_lines, one_line, summarize
+from reconciler.render.values import INDENT, change_lines, one_line, summarize
 
 DEFAULT_LIMIT = 60_000
 DEFAULT_HINT = "the full plan is in the job's plan.json artifact"
 #: Longest reason text shown per item; longer ones are cut, the full text is in plan.json.
 REASON_CHARS = 500
+#: Field lines shown per change; the rest (e.g. the 200th moved partition) are in plan.json.
+FIELD_LINES = 12
 
 _MD_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|~#!&"})
 _BACKTICKS = re.compile(r"`+")
@@ -200,9 +202,21 @@ def _warning_candidates(
     ]
 
 
-def _blocks(plan: Plan) -> list[list[str]]:
+def _block(change: Change, hint: str) -> list[str]:
+    """One change in the text style; a change with more than FIELD_LINES fields (a
+    reassignment lists every moved partition) shows the first ones and says how many more."""
+    lines = [text for _style, text in change_lines(change)]
+    extra = len(change.diff) - FIELD_LINES
+    if extra <= 0:
+        return lines
+    head, fields, tail = lines[:1], lines[1 : 1 + len(change.diff)], lines[1 + len(change.diff) :]
+    more = f"{INDENT}... {_plural(extra, 'more field')} not shown; {hint}"
+    return [*head, *fields[:FIELD_LINES], more, *tail]
+
+
+def _blocks(plan: Plan, hint: str) -> list[list[str]]:
     """Each change in the text style, symbol in column one so ```diff colours + and -."""
-    return [[text for _style, text in change_lines(c)] for c in plan.changes]
+    return [_block(c, hint) for c in plan.changes]
 
 
 def _left_out(left: int, limit: int, hint: str) -> list[str]:
@@ -273,7 +287,7 @@ def render_markdown(
     ]
     tail = ["", marker(plan)]
     budget = limit - _cost(head) - _cost(tail)
-    blocks = _blocks(plan)
+    blocks = _blocks(plan, hint)
     # The smallest possible details part: only the line saying every change was left out.
     reserve = _cost(_left_out(len(blocks), limit, hint)) if blocks else 0
     if budget - reserve < 0:

@@ -19,7 +19,7 @@ from reconciler.core.model import Action, Change, FieldDiff, Orphan, Plan, Risk
 from reconciler.render.values import SENSITIVE, Summary, masked, summarize
 
 #: Bump when a change to the shape would break a reader; readers refuse other versions.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 TOOL_NAME = "reconciler"
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "plan.schema.json"
 
@@ -75,6 +75,7 @@ def plan_to_dict(plan: Plan, *, tool_version: str) -> dict[str, Any]:
                 "diff": [_diff_to_dict(c, d) for d in c.diff],
                 "reasons": list(c.reasons),
                 "operation": c.operation,
+                "notes": list(c.notes),
             }
             for c in plan.changes
         ],
@@ -192,7 +193,9 @@ class _Reader:
 
     def change(self, value: Any, path: str) -> Change:
         c = self.obj(
-            value, path, ("kind", "name", "action", "risk", "diff", "reasons", "operation")
+            value,
+            path,
+            ("kind", "name", "action", "risk", "diff", "reasons", "operation", "notes"),
         )
         operation = c["operation"]
         if c["action"] not in _ACTIONS:
@@ -208,6 +211,7 @@ class _Reader:
             ),
             reasons=self.texts(c["reasons"], f"{path}/reasons"),
             operation=None if operation is None else self.text(operation, f"{path}/operation"),
+            notes=self.texts(c["notes"], f"{path}/notes"),
         )
 
     def orphan(self, value: Any, path: str) -> Orphan:

@@ -251,4 +251,5 @@ def change_lines(change: Change) -> list[tuple[Style, str]]:
     for reason in change.reasons:
         if reason not in shown:
             lines.append(("plain", f"{INDENT}reason: {one_line(reason)}"))
+    lines.extend(("plain", f"{INDENT}estimate: {one_line(note)}") for note in change.notes)
     return lines

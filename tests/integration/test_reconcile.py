@@ -217,14 +217,14 @@ def test_partition_decrease_is_refused_and_nothing_is_written(
     assert describe(admin, f"{p}a")["retention.ms"].source != 1
 
 
-def test_replication_factor_change_is_refused_with_the_way_out(
+def test_replication_factor_above_the_broker_count_is_refused_with_the_way_out(
     specs: Specs, cli: Callable[..., Result], topic_prefix: str
 ) -> None:
     name = f"{topic_prefix}a"
     assert cli("apply", str(specs(topic_doc(name, 1, 2))), "--auto-approve").exit_code == 0
-    result = cli("plan", str(specs(topic_doc(name, 1, 3))))
+    result = cli("plan", str(specs(topic_doc(name, 1, 4))))
     assert result.exit_code == 1
-    assert "kafka-reassign-partitions" in result.output
+    assert "needs at least 4 brokers; the cluster has 3. Way out" in result.output
 
 
 def test_unmanaged_topics_are_never_touched_and_orphans_need_permission(

@@ -96,12 +96,6 @@ def test_partition_increase_is_disruptive_and_decrease_impossible() -> None:
     assert down.errors and "Kafka cannot remove partitions" in down.errors[0].reasons[0]
 
 
-def test_replication_factor_change_is_impossible_with_a_way_out() -> None:
-    plan = plan_for([spec("a", rf=3)], [live("a", rf=2)])
-    [change] = plan.errors
-    assert "Way out" in change.reasons[0] and "kafka-reassign-partitions" in change.reasons[0]
-
-
 def test_retention_shrink_and_policy_flip_are_destructive_growth_is_safe() -> None:
     shrink = plan_for([spec("a", retention_ms="86400000")], [live("a")])
     assert shrink.changes[0].risk is Risk.DESTRUCTIVE
@@ -158,7 +152,7 @@ def test_plan_orders_creates_updates_deletes_and_digests_are_stable() -> None:
 
 def test_verification_slice_does_not_trip_the_wipe_guard() -> None:
     [change] = diff_topics(
-        env(allow_delete=True), topics(live("gone")), 3, guard_wipe=False
+        env(allow_delete=True), topics(live("gone")), ClusterView("c", BROKERS), guard_wipe=False
     ).changes
     assert (change.action, change.risk) == (Action.DELETE, Risk.DESTRUCTIVE)
 

@@ -42,7 +42,7 @@ PURE = [
     "reconciler.render.plan_json",
     "reconciler.cli",
 ]
-LIBRARIES = ("boto3", "botocore", "confluent_kafka", "deepdiff")
+LIBRARIES = ("boto3", "botocore", "confluent_kafka", "kafka", "deepdiff")
 
 
 def test_the_registry_lists_every_kind_once_in_apply_order() -> None:

@@ -98,7 +98,7 @@ def test_document_shape() -> None:
         "orphans",
         "warnings",
     ]
-    assert document["formatVersion"] == 1
+    assert document["formatVersion"] == 2
     assert document["tool"] == {"name": "reconciler", "version": "1.2.3"}
     assert document["digests"] == {"specs": SPECS, "observed": OBSERVED}
     assert document["summary"] == {
@@ -144,7 +144,7 @@ def test_rendered_json_is_the_document_and_reads_back() -> None:
     assert json.loads(render_json(sample()))["tool"]["version"]  # defaults to this package
 
 
-@pytest.mark.parametrize("version", [2, 0, "1", None, True])
+@pytest.mark.parametrize("version", [1, 3, 0, "2", None, True])
 def test_unknown_format_version_is_refused_with_what_to_do(version: object) -> None:
     document = plan_to_dict(sample(), tool_version="x")
     document["formatVersion"] = version
@@ -167,7 +167,7 @@ def test_not_an_object_is_refused() -> None:
 def test_plan_from_json_reads_rendered_text_and_refuses_garbage() -> None:
     assert plan_from_json(render_json(sample())) == sample()
     with pytest.raises(ReconcilerError, match="not valid JSON"):
-        plan_from_json('{"formatVersion": 1,')
+        plan_from_json('{"formatVersion": 2,')
 
 
 def _mutations() -> list[tuple[str, Any]]:

@@ -2,24 +2,36 @@
 
 Every write is first sent with validate_only, so the brokers check the whole plan before the
 first real write (a bad config value never half-applies), and plan runs the same check so a
-pull request's plan already shows a broker's refusal. Then batched calls in a safe order:
-CreateTopics, IncrementalAlterConfigs, CreatePartitions, and DeleteTopics last and only when
-everything before it succeeded. Each change gets its own outcome, so a partial failure says
-exactly what was and was not done; re-running plan and apply converges.
+pull request's plan already shows a broker's refusal (a reassignment has no validate-only
+form; its throttle configs are validated). Then batched calls in a safe order:
+CreateTopics, IncrementalAlterConfigs, the replica moves (`reassign`), CreatePartitions (after
+the moves, so new partitions take the new replication factor), the removal of throttles left
+behind, and DeleteTopics last and only when everything before it succeeded. Each change gets
+its own outcome, so a partial failure says exactly what was and was not done; re-running plan
+and apply converges.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.model import Action, Change
 from reconciler.kinds.base import ApplyOptions, Outcome, Refusal
+from reconciler.kinds.topic.placement import REMOVE_THROTTLES
+from reconciler.kinds.topic.reassign import (
+    move_replicas,
+    planned_moves,
+    planned_throttle,
+    remove_broker_throttles,
+    throttle_configs,
+    throttle_removals,
+)
 from reconciler.kinds.topic.risk import CONFIG
 
 if TYPE_CHECKING:
-    from reconciler.clients.kafka import ConfigOp, KafkaAdmin, NewTopicRequest, Results
+    from reconciler.clients.kafka import ConfigOp, NewTopicRequest, Results
     from reconciler.clients.session import Clients
 
 
@@ -59,8 +71,12 @@ class Batches:
         self.configs: dict[str, list[ConfigOp]] = {}
         self.partitions: dict[str, int] = {}
         self.deletes: list[Change] = []
+        self.moves: list[Change] = []
+        self.throttles: list[Change] = []
         for change in changes:
-            if change.action is Action.CREATE:
+            if change.operation == REMOVE_THROTTLES:
+                self.throttles.append(change)
+            elif change.action is Action.CREATE:
                 self.creates.append(change)
             elif change.action is Action.DELETE:
                 self.deletes.append(change)
@@ -71,18 +87,47 @@ class Batches:
                 count = _new_partitions(change)
                 if count is not None:
                     self.partitions[change.name] = count
+                if planned_moves([change]):
+                    self.moves.append(change)
             else:
                 raise ReconcilerError(f"cannot apply a {change.action} of {change.name}")
 
-    def steps(self, admin: KafkaAdmin, *, validate_only: bool) -> Iterator[tuple[str, Results]]:
-        """Every write but deletes (which cannot be validated), each sent as its turn comes."""
+    def steps(
+        self, clients: Clients, options: ApplyOptions | None
+    ) -> list[tuple[str, Callable[[], Results]]]:
+        """Every write but deletes, in order, each sent when called; without `options` (a
+        preflight) validate-only, and the moves as their throttle configs validated."""
+        admin, check = clients.kafka(), options is None
         creates = [_new_topic(c) for c in self.creates]
-        yield "create", admin.create_topics(creates, validate_only=validate_only)
-        yield "update config", admin.alter_topic_configs(self.configs, validate_only=validate_only)
-        yield (
-            "add partitions",
-            admin.create_partitions(self.partitions, validate_only=validate_only),
-        )
+        moves: Callable[[], Results]
+        if options is None:
+            moves = lambda: _validate_throttles(clients, self.moves, self.throttles)  # noqa: E731
+        else:
+            moves = lambda: move_replicas(clients, self.moves, options)  # noqa: E731
+        return [
+            ("create", lambda: admin.create_topics(creates, validate_only=check)),
+            ("update config", lambda: admin.alter_topic_configs(self.configs, validate_only=check)),
+            ("move replicas", moves),
+            (
+                "add partitions",
+                lambda: admin.create_partitions(self.partitions, validate_only=check),
+            ),
+        ]
+
+
+def _validate_throttles(
+    clients: Clients, moves: Sequence[Change], removals: Sequence[Change]
+) -> Results:
+    """The throttle configs a move sets, and removals of left-behind ones, validate-only."""
+    if not moves and not removals:
+        return {}
+    rate = planned_throttle(moves)
+    brokers, topics = throttle_configs(planned_moves(moves), rate) if rate else ({}, {})
+    for change in removals:
+        brokers.update(throttle_removals(change))
+    answered = clients.replicas().set_configs(brokers, topics, validate_only=True)
+    refused = "; ".join(f"{name}: {err}" for name, err in sorted(answered.items()) if err)
+    return {c.name: refused or None for c in (*moves, *removals)}
 
 
 def preflight(clients: Clients, changes: Sequence[Change]) -> list[Refusal]:
@@ -91,9 +136,9 @@ def preflight(clients: Clients, changes: Sequence[Change]) -> list[Refusal]:
         return []
     by_name = {c.name: c for c in changes}
     refusals: list[Refusal] = []
-    for step, results in Batches(changes).steps(clients.kafka(), validate_only=True):
+    for step, send in Batches(changes).steps(clients, None):
         refusals.extend(
-            Refusal(by_name[name], f"{step} {name}: {err}") for name, err in results.items() if err
+            Refusal(by_name[name], f"{step} {name}: {err}") for name, err in send().items() if err
         )
     return refusals
 
@@ -118,8 +163,9 @@ def apply(clients: Clients, changes: Sequence[Change], options: ApplyOptions) ->
             ok = sum(1 for e in results.values() if not e)
             options.progress(f"{step}: {ok} of {len(results)} succeeded")
 
-    for step, results in batches.steps(admin, validate_only=False):
-        record(step, results)
+    for step, send in batches.steps(clients, options):
+        record(step, send())
+    record("remove throttles", remove_broker_throttles(clients, batches.throttles))
     if failures and batches.deletes:
         for change in batches.deletes:
             failures.setdefault(change.name, []).append(

@@ -10,17 +10,34 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from reconciler.core.changes import make_change
+from reconciler.core.cluster import ClusterView
 from reconciler.core.model import Action, Change, FieldDiff, Orphan, Risk
 from reconciler.kinds.base import Context, KindPlan
 from reconciler.kinds.topic.checks import collision_key
-from reconciler.kinds.topic.model import KIND, ObservedTopic, ObservedTopics, Topics, TopicSpec
+from reconciler.kinds.topic.model import (
+    KIND,
+    THROTTLED_REPLICAS,
+    ObservedTopic,
+    ObservedTopics,
+    Topics,
+    TopicSpec,
+)
+from reconciler.kinds.topic.placement import (
+    TopicMoves,
+    broker_throttle_change,
+    estimate,
+    leftover_topic_throttles,
+    move_diffs,
+    plan_moves,
+    replication_diff,
+    too_few_brokers,
+)
 from reconciler.kinds.topic.risk import (
     CONFIG,
     config_change,
     is_secret,
     override_removal,
     partition_change,
-    replication_change,
     unknown_to_broker,
 )
 
@@ -36,11 +53,7 @@ def _create(spec: TopicSpec, brokers: int, by_key: Mapping[str, str]) -> Change:
     ]
     blockers = []
     if spec.replication_factor > brokers:
-        blockers.append(
-            f"replicationFactor {spec.replication_factor} needs at least "
-            f"{spec.replication_factor} brokers; the cluster has {brokers}. Way out: "
-            f"lower replicationFactor to at most {brokers} or add brokers first"
-        )
+        blockers.append(too_few_brokers(spec.replication_factor, brokers))
     other = by_key.get(collision_key(spec.name))
     if other is not None:
         blockers.append(
@@ -50,12 +63,25 @@ def _create(spec: TopicSpec, brokers: int, by_key: Mapping[str, str]) -> Change:
     return make_change(KIND, spec.name, Action.CREATE, diffs, blockers=blockers)
 
 
-def _update(spec: TopicSpec, live: ObservedTopic) -> Change | None:
+def _update(
+    spec: TopicSpec,
+    live: ObservedTopic,
+    placement: TopicMoves | None,
+    throttle: int | None,
+    note: str | None,
+) -> Change | None:
+    """Partitions, replicas and configs; replica moves come planned (`placement.plan_moves`),
+    and the throttles a move manages are left to it."""
     diffs: list[FieldDiff] = []
     if spec.partitions != live.partitions:
         diffs.append(partition_change(live.partitions, spec.partitions))
-    if spec.replication_factor != live.replication_factor:
-        diffs.append(replication_change(live.replication_factor, spec.replication_factor))
+    before_rf = placement.replication_factor if placement else live.replication_factor
+    if spec.replication_factor != before_rf:
+        diffs.append(replication_diff(before_rf, spec.replication_factor, throttle))
+    if placement is not None:
+        diffs.extend(move_diffs(placement, throttle))
+    else:
+        diffs.extend(leftover_topic_throttles(spec.config, live))
     for key, wanted in spec.config.items():
         current = live.configs.get(key)
         if current is None:
@@ -65,11 +91,19 @@ def _update(spec: TopicSpec, live: ObservedTopic) -> Change | None:
         elif current.value != wanted:
             diffs.append(config_change(key, current.value, wanted))
     for key, current in live.configs.items():
-        if current.is_override and key not in spec.config:
+        if current.is_override and key not in spec.config and key not in THROTTLED_REPLICAS:
             diffs.append(override_removal(key, current.value, current.inherited))
     if not diffs:
         return None
-    return make_change(KIND, spec.name, Action.UPDATE, diffs)
+    return make_change(
+        KIND,
+        spec.name,
+        Action.UPDATE,
+        diffs,
+        reasons=placement.reasons if placement else (),
+        blockers=placement.blockers if placement else (),
+        notes=(note,) if note else (),
+    )
 
 
 def _orphans(
@@ -129,7 +163,10 @@ def _isr_warnings(desired: Topics, observed: ObservedTopics, changes: list[Chang
 
 
 def diff_topics(
-    desired: Topics, observed: ObservedTopics, brokers: int, guard_wipe: bool = True
+    desired: Topics,
+    observed: ObservedTopics,
+    cluster: ClusterView | None,
+    guard_wipe: bool = True,
 ) -> KindPlan:
     """Every topic change the specs ask for, and the managed topics they forgot.
 
@@ -138,14 +175,21 @@ def diff_topics(
     """
     changes: list[Change] = []
     by_key = {collision_key(name): name for name in observed.topics}
+    brokers = len(cluster.brokers) if cluster else 0
+    moves = plan_moves(desired, observed, cluster) if cluster else {}
+    throttle = desired.placement.throttle
+    notes = estimate(moves, observed, throttle)
     for name, spec in desired.topics.items():
         live = observed.topics.get(name)
         if live is None:
             changes.append(_create(spec, brokers, by_key))
         else:
-            change = _update(spec, live)
+            change = _update(spec, live, moves.get(name), throttle, notes.get(name))
             if change is not None:
                 changes.append(change)
+    leftover = broker_throttle_change(observed)
+    if leftover is not None:
+        changes.append(leftover)
     deletions, orphans = _orphans(desired, observed, guard_wipe)
     ordered = sorted(changes + deletions, key=lambda c: (_ACTION_ORDER[c.action], c.kind, c.name))
     return KindPlan(
@@ -154,5 +198,4 @@ def diff_topics(
 
 
 def diff(desired: Topics, observed: ObservedTopics, context: Context) -> KindPlan:
-    brokers = len(context.cluster.brokers) if context.cluster else 0
-    return diff_topics(desired, observed, brokers)
+    return diff_topics(desired, observed, context.cluster)

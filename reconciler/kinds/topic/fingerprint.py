@@ -11,6 +11,11 @@ def spec_fingerprint(desired: Topics) -> object:
         "manage": list(desired.manage),
         "ignore": list(desired.ignore),
         "allowDelete": desired.policy.allow_delete,
+        "placement": {
+            "rackAware": desired.placement.rack_aware,
+            "balance": desired.placement.balance,
+            "throttle": desired.placement.throttle,
+        },
         "topics": {
             name: {
                 "partitions": t.partitions,
@@ -26,9 +31,10 @@ def fingerprint(desired: Topics, observed: ObservedTopics) -> object:
     """The part of the live state a plan depends on: managed topics and their relevant configs.
 
     Unmanaged topics and inherited values of undeclared configs are left out on purpose, so a
-    consumer auto-creating an unrelated topic does not invalidate a reviewed plan.
+    consumer auto-creating an unrelated topic does not invalidate a reviewed plan; so are the
+    partition sizes behind a move's estimate, which grow as producers write.
     """
-    state = {}
+    state: dict[str, object] = {}
     for name, topic in sorted(observed.topics.items()):
         if not desired.owns(name):
             continue
@@ -42,5 +48,17 @@ def fingerprint(desired: Topics, observed: ObservedTopics) -> object:
                 for key, entry in sorted(topic.configs.items())
                 if entry.is_override or key in keys
             },
+            "replicas": {str(p): list(r) for p, r in sorted(topic.replicas.items())},
+            "moving": {
+                str(p): [list(m.original), list(m.target)]
+                for p, m in sorted(observed.placement.moving.get(name, {}).items())
+            },
         }
+    placement = observed.placement
+    state["(replication throttle)"] = {
+        "brokers": {
+            str(b): dict(sorted(r.items())) for b, r in sorted(placement.broker_throttles.items())
+        },
+        "anythingMoving": bool(placement.moving),
+    }
     return state

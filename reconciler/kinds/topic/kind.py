@@ -27,7 +27,18 @@ def _environment_section(desired: Topics) -> dict[str, Any]:
             "allowDelete": desired.policy.allow_delete,
             "minReplicationFactor": desired.policy.min_replication_factor,
         },
+        "placement": _placement_section(desired),
     }
+
+
+def _placement_section(desired: Topics) -> dict[str, Any]:
+    """`spec.placement` as written: rackAware only when set, the throttle as a rate."""
+    placement = desired.placement
+    section: dict[str, Any] = {"balance": placement.balance}
+    if placement.rack_aware is not None:
+        section["rackAware"] = placement.rack_aware
+    section["throttle"] = placement.throttle if placement.throttle else "none"
+    return section
 
 
 KIND: Kind[Topics, ObservedTopics] = Kind(

@@ -11,6 +11,15 @@ from reconciler.core.ownership import is_internal, matches
 KIND = "Topic"
 #: Kafka's name for a topic's own override (DescribeConfigs `source`).
 TOPIC_OVERRIDE = "DYNAMIC_TOPIC_CONFIG"
+#: The topic configs that name the replicas a replication throttle applies to.
+THROTTLED_REPLICAS = (
+    "leader.replication.throttled.replicas",
+    "follower.replication.throttled.replicas",
+)
+#: The broker configs that set a replication throttle's rate (bytes per second).
+THROTTLE_RATES = ("leader.replication.throttled.rate", "follower.replication.throttled.rate")
+#: Replication throttle per broker while replicas move, unless the Environment says otherwise.
+DEFAULT_THROTTLE = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,17 @@ class TopicPolicy:
 
 
 @dataclass(frozen=True)
+class PlacementPolicy:
+    """Where replicas live (`spec.placement` of the Environment)."""
+
+    #: None: on when the brokers report racks.
+    rack_aware: bool | None = None
+    balance: bool = False
+    #: Bytes per second per broker while replicas move; None: no throttle.
+    throttle: int | None = DEFAULT_THROTTLE
+
+
+@dataclass(frozen=True)
 class Topics:
     """The Topic kind's desired state: the topics, and which others the environment owns."""
 
@@ -42,6 +62,7 @@ class Topics:
     manage: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     policy: TopicPolicy = field(default_factory=TopicPolicy)
+    placement: PlacementPolicy = field(default_factory=PlacementPolicy)
 
     def owns(self, name: str) -> bool:
         """Declared topics are always managed; others only when the ownership globs claim
@@ -53,7 +74,7 @@ class Topics:
     def only(self, names: set[str]) -> Topics:
         """The same ownership, narrowed to some declared topics (apply's read-back)."""
         kept = {n: t for n, t in self.topics.items() if n in names}
-        return Topics(kept, self.manage, self.ignore, self.policy)
+        return Topics(kept, self.manage, self.ignore, self.policy, self.placement)
 
 
 @dataclass(frozen=True)
@@ -86,9 +107,31 @@ class ObservedTopic:
 
 
 @dataclass(frozen=True)
+class Moving:
+    """A partition the controller is reassigning: from `original` to `target` replicas."""
+
+    original: tuple[int, ...]
+    target: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ObservedPlacement:
+    """The replica-placement state beside the topics: reassignments in flight (every topic's:
+    state the plan must not fight), throttle rates set on brokers, and the sizes of the
+    partitions a plan would move (bytes; None when the cluster refused DescribeLogDirs)."""
+
+    moving: Mapping[str, Mapping[int, Moving]] = field(default_factory=dict)
+    broker_throttles: Mapping[int, Mapping[str, str]] = field(default_factory=dict)
+    sizes: Mapping[str, Mapping[int, int]] = field(default_factory=dict)
+    sizes_refused: str | None = None
+
+
+@dataclass(frozen=True)
 class ObservedTopics:
     """Every live topic (unmanaged ones too: a new name may collide with them), configs of the
-    managed ones, and the broker defaults a new topic inherits for what it does not declare."""
+    managed ones, the broker defaults a new topic inherits for what it does not declare, and
+    the placement state."""
 
     topics: Mapping[str, ObservedTopic]
     defaults: Mapping[str, str] = field(default_factory=dict)
+    placement: ObservedPlacement = field(default_factory=ObservedPlacement)

@@ -9,8 +9,10 @@ broker-level entry, so the broker is read directly).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from reconciler.core.cluster import ClusterView
 from reconciler.core.configs.topic import TOPIC_CONFIGS, canonical_observed
 from reconciler.core.environment import Environment
 from reconciler.core.errors import ReconcilerError
@@ -18,11 +20,14 @@ from reconciler.core.polling import attempts
 from reconciler.kinds.base import Mode
 from reconciler.kinds.topic.model import (
     TOPIC_OVERRIDE,
+    Moving,
     ObservedConfig,
+    ObservedPlacement,
     ObservedTopic,
     ObservedTopics,
     Topics,
 )
+from reconciler.kinds.topic.placement import plan_moves
 
 if TYPE_CHECKING:
     from reconciler.clients.kafka import ConfigValue, KafkaAdmin, TopicMetadata
@@ -163,19 +168,71 @@ def observe_with(
     return ObservedTopics(topics, defaults)
 
 
+def read_moving(clients: Clients) -> dict[str, dict[int, Moving]]:
+    """Reassignments in flight in the whole cluster (ListPartitionReassignments).
+
+    While a partition moves, Metadata lists its old and new replicas together, so the
+    Metadata a plan reads must be newer than the listing: a move that finishes in between
+    then shows its target, which the plan waits for (observe reads Metadata again when
+    anything moves).
+    """
+    moving: dict[str, dict[int, Moving]] = {}
+    for (topic, partition), flight in clients.replicas().reassignments().items():
+        moving.setdefault(topic, {})[partition] = Moving(flight.original, flight.target)
+    return moving
+
+
+def read_placement(
+    clients: Clients, cluster: ClusterView, moving: dict[str, dict[int, Moving]]
+) -> ObservedPlacement:
+    """The reassignments read before, and the throttle rates set on each broker."""
+    throttles = clients.replicas().broker_throttles(b.node_id for b in cluster.brokers)
+    return ObservedPlacement(moving=moving, broker_throttles=throttles)
+
+
+def with_sizes(
+    clients: Clients, desired: Topics, observed: ObservedTopics, cluster: ClusterView
+) -> ObservedTopics:
+    """The sizes of the partitions the plan moves (DescribeLogDirs), for its estimate; a
+    cluster that refuses DescribeLogDirs gives a plan that says so."""
+    moving = {
+        name
+        for name, topic in plan_moves(desired, observed, cluster).items()
+        if any(set(m.after) - set(m.before) for m in topic.moves)
+    }
+    if not moving:
+        return observed
+    try:
+        found = clients.replicas().sizes(moving, (b.node_id for b in cluster.brokers))
+    except ReconcilerError as exc:
+        placement = replace(observed.placement, sizes_refused=str(exc))
+        return replace(observed, placement=placement)
+    sizes: dict[str, dict[int, int]] = {}
+    for (topic, partition), size in found.items():
+        sizes.setdefault(topic, {})[partition] = size
+    return replace(observed, placement=replace(observed.placement, sizes=sizes))
+
+
 def observe(
     clients: Clients, environment: Environment, desired: Topics, mode: Mode
 ) -> ObservedTopics:
     """The Topic kind's observation; an agreed one waits until every broker says the same.
 
-    Inherited values come from the lowest broker id's own configs.
+    Inherited values come from the lowest broker id's own configs. The placement state
+    (reassignments, throttles, sizes of what would move) is read once, beside the topics.
     """
+    cluster, metadata = clients.cluster()
+    moving = read_moving(clients)
+    if moving:  # Metadata newer than the listing: a move finished in between shows its target
+        metadata = clients.kafka().topic_metadata()
     if mode is Mode.AGREED:
         from reconciler.kinds.topic.verify import agreed
 
-        return agreed(clients, desired, settle_seconds=30.0)
-    cluster, metadata = clients.cluster()
-    first = min((b.node_id for b in cluster.brokers), default=None)
-    return observe_with(
-        clients.kafka(), desired, metadata, first, every_config=mode is Mode.SNAPSHOT
-    )
+        observed = agreed(clients, desired, settle_seconds=30.0)
+    else:
+        first = min((b.node_id for b in cluster.brokers), default=None)
+        observed = observe_with(
+            clients.kafka(), desired, metadata, first, every_config=mode is Mode.SNAPSHOT
+        )
+    observed = replace(observed, placement=read_placement(clients, cluster, moving))
+    return with_sizes(clients, desired, observed, cluster)

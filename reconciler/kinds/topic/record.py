@@ -9,8 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.core.record import Reader
-from reconciler.kinds.topic.model import ObservedConfig, ObservedTopic, ObservedTopics
+from reconciler.core.record import Reader, decode, encode
+from reconciler.kinds.topic.model import (
+    ObservedConfig,
+    ObservedPlacement,
+    ObservedTopic,
+    ObservedTopics,
+)
 
 
 def _topic(topic: ObservedTopic) -> dict[str, Any]:
@@ -34,6 +39,7 @@ def dump_observed(observed: ObservedTopics) -> dict[str, Any]:
     return {
         "defaults": dict(sorted(observed.defaults.items())),
         "topics": {name: _topic(t) for name, t in sorted(observed.topics.items())},
+        "placement": encode(observed.placement),
     }
 
 
@@ -73,7 +79,13 @@ def load_observed(value: object, path: str) -> ObservedTopics:
     data: Mapping[str, Any] = read.obj(value, path)
     topics = read.obj(read.field(data, "topics", path, dict), f"{path}/topics")
     defaults = read.obj(read.field(data, "defaults", path, dict), f"{path}/defaults")
+    placement = (
+        decode(ObservedPlacement, data["placement"], f"{path}/placement")
+        if "placement" in data  # snapshots taken before placement was observed have none
+        else ObservedPlacement()
+    )
     return ObservedTopics(
         topics={n: _read_topic(read, n, t, f"{path}/topics/{n}") for n, t in topics.items()},
         defaults={str(k): read.field(defaults, k, f"{path}/defaults", str) for k in defaults},
+        placement=placement,
     )

@@ -46,19 +46,6 @@ def partition_change(before: int, after: int) -> FieldDiff:
     )
 
 
-def replication_change(before: int, after: int) -> FieldDiff:
-    return FieldDiff(
-        "replicationFactor",
-        before,
-        after,
-        Risk.IMPOSSIBLE,
-        f"changing the replication factor ({before} -> {after}) needs a partition "
-        "reassignment, which this version does not perform (other tools silently do nothing). "
-        f"Way out: keep replicationFactor: {before} in the spec, or reassign with "
-        "kafka-reassign-partitions.sh and then update the spec",
-    )
-
-
 def config_change(key: str, before: str | None, after: str) -> FieldDiff:
     what = f"{key} {show(key, before)} -> {show(key, after)}"
     risk, reason = config_risk(key, before, after, Scope.TOPIC, what)

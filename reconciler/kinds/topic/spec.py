@@ -21,9 +21,16 @@ from reconciler.core.configs.topic import (
 )
 from reconciler.core.errors import SpecProblem
 from reconciler.core.model import Location
+from reconciler.core.units import UnitError, parse_size_bytes
 from reconciler.kinds.base import Loading
 from reconciler.kinds.topic.checks import check_topics
-from reconciler.kinds.topic.model import TopicPolicy, Topics, TopicSpec
+from reconciler.kinds.topic.model import (
+    DEFAULT_THROTTLE,
+    PlacementPolicy,
+    TopicPolicy,
+    Topics,
+    TopicSpec,
+)
 from reconciler.specs.yaml_source import Document, PathKey
 
 
@@ -136,6 +143,45 @@ def _policy(loading: Loading) -> TopicPolicy:
     )
 
 
+def _throttle(value: Any, loading: Loading, problems: list[SpecProblem]) -> int | None:
+    """`50MiB`, `50MiB/s`, 52428800 -> bytes per second; `none` -> no throttle."""
+    if value is None:
+        return DEFAULT_THROTTLE
+    if value == "none":
+        return None
+    text = value.strip().removesuffix("/s").strip() if isinstance(value, str) else value
+    try:
+        rate = parse_size_bytes(text)
+    except UnitError as exc:
+        rate = None
+        message = str(exc)
+    else:
+        message = "must be at least 1 byte per second"
+    if rate is not None and rate >= 1:
+        return rate
+    where = ("spec", "placement", "throttle")
+    document = loading.document
+    problems.append(
+        SpecProblem(
+            document.location(where) if document else None,
+            "spec.placement.throttle",
+            message,
+            "write a rate per broker such as 50MiB (per second), or none for no throttle",
+        )
+    )
+    return DEFAULT_THROTTLE
+
+
+def _placement(loading: Loading, problems: list[SpecProblem]) -> PlacementPolicy:
+    placement = _section(loading, "placement")
+    rack_aware = placement.get("rackAware")
+    return PlacementPolicy(
+        rack_aware=None if rack_aware is None else bool(rack_aware),
+        balance=bool(placement.get("balance", False)),
+        throttle=_throttle(placement.get("throttle"), loading, problems),
+    )
+
+
 def load_topics(docs: Sequence[Document], loading: Loading) -> tuple[Topics, list[SpecProblem]]:
     """Merge defaults, each topic and the overrides, in that order; normalise every config."""
     problems: list[SpecProblem] = []
@@ -172,6 +218,7 @@ def load_topics(docs: Sequence[Document], loading: Loading) -> tuple[Topics, lis
         manage=tuple(section.get("manage") or ()),
         ignore=tuple(section.get("ignore") or ()),
         policy=_policy(loading),
+        placement=_placement(loading, problems),
     )
     if loading.environment is not None:
         problems.extend(check_topics(desired))

@@ -11,9 +11,10 @@ change costs.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from reconciler.core.cluster import Broker
+from reconciler.core.cluster import Broker, ClusterView
 from reconciler.core.digests import digest
 from reconciler.core.environment import Environment
 from reconciler.core.errors import ReconcilerError
@@ -23,7 +24,7 @@ from reconciler.kinds.base import ApplyOptions, KindPlan, Outcome
 from reconciler.kinds.topic.diff import diff_topics
 from reconciler.kinds.topic.fingerprint import fingerprint
 from reconciler.kinds.topic.model import ObservedTopics, Topics
-from reconciler.kinds.topic.observe import observe_with
+from reconciler.kinds.topic.observe import observe_with, read_moving, read_placement
 
 if TYPE_CHECKING:
     from reconciler.clients.kafka import KafkaAdmin
@@ -34,7 +35,8 @@ class _EachBroker:
     """One client per broker, made once per read-back."""
 
     def __init__(self, clients: Clients) -> None:
-        self.brokers: tuple[Broker, ...] = clients.cluster()[0].brokers
+        self.cluster: ClusterView = clients.cluster()[0]
+        self.brokers: tuple[Broker, ...] = self.cluster.brokers
         self.admins: list[KafkaAdmin] = [clients.kafka_on(b) for b in self.brokers]
 
     def read(self, index: int, desired: Topics, only: set[str] | None) -> ObservedTopics:
@@ -93,27 +95,29 @@ def verify(
     First the cheap Metadata on every broker (creates, deletes, partition counts); then the
     full read-back on one broker, and on the others only for topics whose configs were
     altered: a created topic's configs reach a broker in the same metadata record batch as
-    the topic itself, so a broker that lists it has them. Failed changes stay in the plan.
+    the topic itself, so a broker that lists it has them. Each read-back carries the
+    placement state read afresh (reassignments, broker throttles), so moved replicas and
+    removed throttles are verified too. Failed changes stay in the plan.
     """
     failed = {o.change.name for o in outcomes if not o.done}
     changes = [o.change for o in outcomes if o.done]
     changed = {o.change.name for o in outcomes}
     altered = {c.name for c in changes if c.action is Action.UPDATE}
     each = _EachBroker(clients)
-    brokers = len(each.brokers)
     remaining = KindPlan()
     for attempt in attempts(options.settle_seconds, 0.2):
         ready = all(_metadata_settled(admin, changes) for admin in each.admins)
         if not (ready or attempt.last):
             continue
+        placement = read_placement(clients, each.cluster, read_moving(clients))
         plans = []
         for index in range(len(each.admins)):
             names = changed if index == 0 else altered
             if index and not names:
                 continue
             narrowed = desired.only(names)
-            observed = each.read(index, narrowed, names)
-            plans.append(diff_topics(narrowed, observed, brokers, guard_wipe=False))
+            observed = replace(each.read(index, narrowed, names), placement=placement)
+            plans.append(diff_topics(narrowed, observed, each.cluster, guard_wipe=False))
         remaining = max(plans, key=lambda p: len(p.changes))
         if all({c.name for c in p.changes} <= failed for p in plans):  # failures stay
             break

@@ -131,6 +131,7 @@ def up(
     timeout: float = 120.0,
     *,
     tls: bool = False,
+    racks: int = 3,
 ) -> LocalCluster:
     """Start a cluster (or return the healthy one already running from ``state_dir``).
 
@@ -139,13 +140,19 @@ def up(
     :class:`ClusterMismatchError` rather than being replaced. Returns only once every
     node sees every broker registered; raises :class:`LocalClusterError` with the failing
     node's log otherwise. ``tls=True`` adds an SSL listener per broker, with a certificate
-    from a throw-away CA (``LocalCluster.ca_file``), so clients can verify it.
+    from a throw-away CA (``LocalCluster.ca_file``), so clients can verify it. Brokers are
+    spread round-robin over ``racks`` racks (``az-1``, ``az-2``, ...), like MSK's brokers
+    over its AZs: 4 brokers over 3 racks put brokers 1 and 4 in ``az-1``.
     """
     if brokers < 1:
         raise LocalClusterError(f"brokers must be at least 1, got {brokers}")
+    if racks < 1:
+        raise LocalClusterError(f"racks must be at least 1, got {racks}")
     state_dir = (state_dir or default_state_dir()).resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
-    request = {"brokers": brokers, "version": version, "tls": tls}
+    request: dict[str, Any] = {"brokers": brokers, "version": version, "tls": tls}
+    if racks != 3:  # recorded only when not the default, so older records still match
+        request["racks"] = racks
     with locked(state_dir):
         loaded = load_state(state_dir)
         if loaded is not None:
@@ -209,7 +216,7 @@ def _start(
     cluster_id = _new_cluster_id()
     ports = _free_ports(count * (3 if tls else 2))
     version = distribution_version(dist) or str(request["version"])
-    racks = [f"az-{(i % 3) + 1}" for i in range(count)]
+    racks = [f"az-{(i % int(request.get('racks', 3))) + 1}" for i in range(count)]
     # Placeholder pids until the processes exist.
     brokers = [
         Broker(
@@ -409,4 +416,5 @@ def _node_log_tail(state_dir: Path, node_id: int) -> str:
 
 def _describe_request(request: dict[str, Any]) -> str:
     tls = ", TLS" if request.get("tls") else ""
-    return f"{request.get('brokers')} broker(s), Kafka {request.get('version')}{tls}"
+    racks = f", {request['racks']} racks" if "racks" in request else ""
+    return f"{request.get('brokers')} broker(s){racks}, Kafka {request.get('version')}{tls}"
