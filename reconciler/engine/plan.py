@@ -17,7 +17,7 @@ from reconciler.clients.session import Clients
 from reconciler.core.changes import blocked
 from reconciler.core.digests import digest
 from reconciler.core.errors import Unavailable
-from reconciler.core.model import Change, Orphan, Plan
+from reconciler.core.model import Change, Cost, Orphan, Plan
 from reconciler.engine.load import load
 from reconciler.engine.model import Desired, Observed
 from reconciler.kinds.base import Context, Mode
@@ -59,7 +59,8 @@ def observed_digest(desired: Desired, observed: Observed) -> str:
 
 
 def build_plan(desired: Desired, observed: Observed, now: datetime | None = None) -> Plan:
-    """Every kind's changes in registry order (the order they apply), then orphans, warnings.
+    """Every kind's changes in registry order (the order they apply), then orphans, warnings
+    and costs.
 
     A kind missing from `observed` could not be read (its service does not exist yet): it
     is left out, and the plan says so.
@@ -68,6 +69,7 @@ def build_plan(desired: Desired, observed: Observed, now: datetime | None = None
     changes: list[Change] = []
     orphans: list[Orphan] = []
     warnings: list[str] = []
+    costs: list[Cost] = []
     skipped = []
     for kind in KINDS:
         if kind.name not in observed.kinds:
@@ -77,6 +79,7 @@ def build_plan(desired: Desired, observed: Observed, now: datetime | None = None
         changes.extend(part.changes)
         orphans.extend(part.orphans)
         warnings.extend(part.warnings)
+        costs.extend(part.costs)
     if skipped and observed.unavailable:
         warnings.append(_unavailable(observed.unavailable, skipped))
     return Plan(
@@ -86,6 +89,7 @@ def build_plan(desired: Desired, observed: Observed, now: datetime | None = None
         changes=tuple(changes),
         orphans=tuple(orphans),
         warnings=tuple(warnings),
+        costs=tuple(costs),
     )
 
 
