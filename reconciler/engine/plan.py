@@ -21,7 +21,7 @@ from reconciler.core.model import Change, Cost, Orphan, Plan
 from reconciler.engine.load import load
 from reconciler.engine.model import Desired, Observed
 from reconciler.kinds.base import Context, Mode
-from reconciler.kinds.registry import KINDS
+from reconciler.kinds.registry import CHECKS, KINDS
 from reconciler.specs.trust import check_trusted
 from reconciler.specs.variables import resolve
 
@@ -60,7 +60,7 @@ def observed_digest(desired: Desired, observed: Observed) -> str:
 
 def build_plan(desired: Desired, observed: Observed, now: datetime | None = None) -> Plan:
     """Every kind's changes in registry order (the order they apply), then orphans, warnings
-    and costs.
+    (the kinds' and the checks across kinds'), and costs.
 
     A kind missing from `observed` could not be read (its service does not exist yet): it
     is left out, and the plan says so.
@@ -80,6 +80,8 @@ def build_plan(desired: Desired, observed: Observed, now: datetime | None = None
         orphans.extend(part.orphans)
         warnings.extend(part.warnings)
         costs.extend(part.costs)
+    for check in CHECKS:
+        warnings.extend(check(desired.kinds, context))
     if skipped and observed.unavailable:
         warnings.append(_unavailable(observed.unavailable, skipped))
     return Plan(
