@@ -20,19 +20,12 @@ from reconciler.core.errors import (
     Unavailable,
     aws_failure,
 )
+from reconciler.core.listeners import client_listeners
 
 if TYPE_CHECKING:
     from reconciler.clients.aws import Service
     from reconciler.clients.kafka import KafkaAdmin, TopicMetadata
 
-#: GetBootstrapBrokers keys per security protocol, private before public. SASL_SSL means
-#: SCRAM here: the reconciler does not speak IAM (OAUTHBEARER) to brokers yet, so it never
-#: picks the IAM listener for a mechanism that would fail there.
-BOOTSTRAP_KEYS = {
-    "PLAINTEXT": ("BootstrapBrokerString",),
-    "SSL": ("BootstrapBrokerStringTls", "BootstrapBrokerStringPublicTls"),
-    "SASL_SSL": ("BootstrapBrokerStringSaslScram", "BootstrapBrokerStringPublicSaslScram"),
-}
 #: Cluster states in which MSK answers GetBootstrapBrokers.
 SERVING = frozenset({"ACTIVE", "UPDATING", "HEALING", "MAINTENANCE", "REBOOTING_BROKER"})
 
@@ -40,12 +33,17 @@ SERVING = frozenset({"ACTIVE", "UPDATING", "HEALING", "MAINTENANCE", "REBOOTING_
 def pick_bootstrap(
     brokers: Mapping[str, str], security_protocol: str, sasl_mechanism: str | None
 ) -> str | None:
-    """The bootstrap string a client with this protocol uses, from GetBootstrapBrokers."""
+    """The bootstrap string a client with this protocol uses, from GetBootstrapBrokers
+    (core.listeners: private before public).
+
+    SASL_SSL means SCRAM here: the reconciler does not speak IAM (OAUTHBEARER) to brokers
+    yet, so it never picks the IAM listener for a mechanism that would fail there.
+    """
     if security_protocol == "SASL_SSL" and not (sasl_mechanism or "").startswith("SCRAM"):
         return None
-    for key in BOOTSTRAP_KEYS.get(security_protocol, ()):
-        if brokers.get(key):
-            return brokers[key]
+    for listener in client_listeners(security_protocol, sasl_mechanism):
+        if brokers.get(listener.member):
+            return brokers[listener.member]
     return None
 
 
