@@ -374,3 +374,19 @@ def outputs(env_dir: Path, fmt: str, listener: str | None, allow_outside_repo: b
     with reading("reading the cluster's outputs"):
         found = read_outputs(clients.msk(), msk.cluster, msk.region)
     click.echo(render_outputs(found, fmt, connection, listener), nl=False)
+
+
+@main.command()
+@click.argument("env_dir", type=ENV_DIR)
+@_outside_repo
+def doctor(env_dir: Path, allow_outside_repo: bool) -> None:
+    """Check, one line each, what ENV_DIR's connection needs: the MSK cluster, each broker's
+    DNS, TCP, listener and TLS, SASL, the reconciler's permissions, the security groups.
+    Exits 1 when a check fails, with what to do."""
+    from reconciler.doctor.checks import render
+    from reconciler.doctor.run import run_doctor
+
+    report = run_doctor(env_dir, allow_outside_repo=allow_outside_repo)
+    click.echo(render(report.header, report.checks), nl=False)
+    if report.failed:
+        sys.exit(EXIT_ERROR)

@@ -67,6 +67,7 @@ class Clients:
         self._cluster: tuple[ClusterView, TopicMetadata] | None = None
         self._msk: Service | None = None
         self._logs: Service | None = None
+        self._ec2: Service | None = None
 
     def msk(self) -> Service:
         if self._msk is None:
@@ -81,6 +82,13 @@ class Clients:
 
             self._logs = logs_service(self.msk_ref.region if self.msk_ref else None)
         return self._logs
+
+    def ec2(self) -> Service:
+        if self._ec2 is None:
+            from reconciler.clients.aws import ec2_service
+
+            self._ec2 = ec2_service(self.msk_ref.region if self.msk_ref else None)
+        return self._ec2
 
     def bootstrap_servers(self) -> str:
         """The brokers to connect to: the specs', else those MSK reports for the protocol.
