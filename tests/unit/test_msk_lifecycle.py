@@ -108,7 +108,7 @@ def test_policy_error_refuses_a_plan_that_keeps_an_unsupported_version() -> None
         ("kafkaVersion", "3.5.1", "3.5.1", Risk.IMPOSSIBLE)
     ]
     assert "policy.endOfSupport is error" in refusal.reasons[0]
-    assert "Way out: set kafkaVersion to a supported version (upgrade path" in refusal.reasons[0]
+    assert "Way out: set kafkaVersion to a supported version; upgrade path" in refusal.reasons[0]
     assert plan_cluster(SEED, observed(), now=NOW) == []  # warn (the default) plans nothing
 
 

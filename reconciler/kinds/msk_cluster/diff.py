@@ -675,7 +675,7 @@ def _refuse_unsupported(
     reason = (
         f"Kafka {spec.kafka_version} reached the end of MSK support on "
         f"{state.end_of_support:%Y-%m-%d} and the Environment's policy.endOfSupport is error. "
-        f"Way out: set kafkaVersion to a supported version ({path}), or set "
+        f"Way out: set kafkaVersion to a supported version; {path}; or set "
         "policy.endOfSupport: warn"
     )
     refused = {"CreateClusterV2", "UpdateClusterKafkaVersion"}
