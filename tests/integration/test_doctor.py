@@ -26,7 +26,6 @@ from confluent_kafka.admin import (
     ScramMechanism,
     UserScramCredentialUpsertion,
 )
-from moto.server import ThreadedMotoServer
 
 from reconciler.cli import main
 from reconciler.clients.aws import Service, ec2_client, kafka_client
@@ -76,13 +75,9 @@ def _cluster_doc(name: str, group: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(tmp_path_factory: pytest.TempPathFactory, moto_url: str) -> Iterator[Site]:
     state = tmp_path_factory.mktemp("doctor-kafka")
     kafka = up(state, brokers=1, version=TEST_KAFKA_VERSION, tls=True, sasl=True)
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
-    moto_url = f"http://{host}:{port}"
     sasl_port = int(str(kafka.sasl_bootstrap_servers).rsplit(":", 1)[1])
     patch = pytest.MonkeyPatch()
     patch.setenv("AWS_ACCESS_KEY_ID", "local")
@@ -123,7 +118,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             yield Site(kafka, msk, moto_url, groups)
     finally:
         patch.undo()
-        moto.stop()
         down(state)
 
 

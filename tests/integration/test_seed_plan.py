@@ -16,7 +16,6 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 from jsonschema import Draft202012Validator
-from moto.server import ThreadedMotoServer
 
 from reconciler.cli import main
 from reconciler.clients.aws import Service, kafka_client
@@ -32,15 +31,6 @@ REPO = Path(__file__).resolve().parents[2]
 REGION = "eu-central-1"
 END_OF_SUPPORT = "Kafka 3.5.1 (the cluster's version) reached the end of MSK support on 2025-10-23"
 COST = "MskCluster malawi-pg-kafka-cluster (eu-central-1): $107.60 -> $107.60 (no change)"
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture
