@@ -142,21 +142,25 @@ def _brokers(clients: Clients) -> tuple[list[tuple[str, int]], Check | None]:
 
 
 def broker_checks(
-    host: str, port: int, connection: Connection, timeout: float
+    host: str, port: int, connection: Connection, timeout: float, resolved_hosts: set[str]
 ) -> tuple[list[Check], str | None]:
-    """DNS, TCP, the listener and (for TLS) the handshake; returns this runner's address."""
+    """DNS (once per host: `resolved_hosts` holds those done), TCP, the listener and (for TLS)
+    the handshake; returns this runner's address towards the broker."""
     address = f"{host}:{port}"
-    resolved = network.resolve(host)
-    if resolved.error:
-        return [
-            failed(
-                f"DNS {host}",
-                f"cannot resolve it: {resolved.error}",
-                "check the name (MSK: GetBootstrapBrokers' b-N names); a private cluster's "
-                "names resolve only inside its VPC (or through a Route 53 resolver)",
-            )
-        ], None
-    checks = [ok(f"DNS {host}", ", ".join(resolved.addresses))]
+    checks = []
+    if host not in resolved_hosts:
+        resolved = network.resolve(host)
+        if resolved.error:
+            return [
+                failed(
+                    f"DNS {host}",
+                    f"cannot resolve it: {resolved.error}",
+                    "check the name (MSK: GetBootstrapBrokers' b-N names); a private cluster's "
+                    "names resolve only inside its VPC (or through a Route 53 resolver)",
+                )
+            ], None
+        resolved_hosts.add(host)
+        checks.append(ok(f"DNS {host}", ", ".join(resolved.addresses)))
     reached = network.connect(host, port, timeout)
     if not reached.ok:
         checks.append(
@@ -333,8 +337,9 @@ def run_doctor(
     sources = []
     if problem is not None:
         checks.append(problem)
+    resolved: set[str] = set()
     for host, port in brokers:
-        found, source = broker_checks(host, port, connection, timeout)
+        found, source = broker_checks(host, port, connection, timeout, resolved)
         checks.extend(found)
         sources.append(source)
     reachable = brokers and all(c.status != "failed" for c in checks[1:])

@@ -311,7 +311,8 @@ def cost_details(cost: Cost) -> list[str]:
         lines.append(f"{component}: {text}")
     lines.append(f"prices: {one_line(cost.source)}")
     missing = list(dict.fromkeys(p.unit for p in cost.unpriced))
-    if missing:
+    priced = any(p.unit_price is not None for p in (*(cost.before or ()), *(cost.after or ())))
+    if missing and priced:  # with no price at all, the source line already says why
         lines.append(
             f"unknown: no price for {', '.join(missing)} in {cost.region or 'this region'}; "
             "give it in a price file (spec.cost.priceFile, schemas/msk-prices.schema.json)"

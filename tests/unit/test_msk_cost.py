@@ -80,8 +80,16 @@ def test_a_region_without_prices_is_unknown_and_says_where_to_give_them() -> Non
     assert "no prices for eu-central-1 (the table has us-east-1)" in cost.source
     lines = render_text(Plan("dev", DIGEST, DIGEST, (), costs=(cost,)), color=False)
     assert "MskCluster malawi-pg-kafka-cluster (eu-central-1): unknown -> unknown" in lines
-    assert "unknown: no price for kafka.t3.small broker-hours, GB-months in eu-central-1" in lines
-    assert "spec.cost.priceFile" in lines
+    assert "brokers: 1,460 kafka.t3.small broker-hours x (no price) = unknown" in lines
+    assert (
+        "prices: no prices for eu-central-1 (the table has us-east-1); give them in a price "
+        "file (spec.cost.priceFile)"
+    ) in lines
+    bigger = dataclasses.replace(SEED, instance_type="kafka.m5.large")
+    mixed = cluster_cost(bigger, SEED, "eu-central-1", seed_table())  # no m5.large price there
+    text = render_text(Plan("dev", DIGEST, DIGEST, (), costs=(mixed,)), color=False)
+    assert "(eu-central-1): $107.60 -> unknown" in text
+    assert "unknown: no price for kafka.m5.large broker-hours in eu-central-1; give it" in text
 
 
 def test_a_price_file_fills_what_the_region_lacks_and_keeps_the_rest() -> None:
