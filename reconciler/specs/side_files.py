@@ -31,7 +31,14 @@ def load_side_file(
     """
     path = base / entry
     if not path.is_file():
-        return None, [SpecProblem(where, field, f"{entry!r} does not exist (relative to {base})")]
+        return None, [
+            SpecProblem(
+                where,
+                field,
+                f"{entry!r} does not exist (relative to {base})",
+                "write the file there, or point the field at it",
+            )
+        ]
     if boundary is not None and boundary.refuses(path):
         return None, [boundary.problem(where, field, repr(entry))]
     docs, problems = load_documents(path, display_path(path))

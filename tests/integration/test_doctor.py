@@ -280,3 +280,22 @@ def test_security_groups_that_do_not_admit_this_runner(site: Site, tmp_path: Pat
     )
     assert "10.0.0.0/16" in groups
     assert f"authorize-security-group-ingress --group-id {site.groups['closed']}" in result.output
+
+
+def test_an_msk_operation_in_flight_is_a_warning_not_a_failure(site: Site, tmp_path: Path) -> None:
+    api = kafka_client(REGION, site.msk.endpoint_url)
+    arn = api.list_clusters_v2(ClusterNameFilter="doctor")["ClusterInfoList"][0]["ClusterArn"]
+    version = api.describe_cluster_v2(ClusterArn=arn)["ClusterInfo"]["CurrentVersion"]
+    site.msk.backend.operation_seconds = 600  # someone else's long update...
+    try:
+        api.update_monitoring(
+            ClusterArn=arn, CurrentVersion=version, EnhancedMonitoring="PER_BROKER"
+        )
+        result = doctor(site, write_env(tmp_path / "e"))
+    finally:
+        site.msk.backend.operation_seconds = 0.2
+        site.msk.advance_clock(601)  # ...which then ends
+    assert result.exit_code == 0, result.output
+    running = line(result, "MSK cluster")
+    assert running.startswith("warn     MSK cluster: UPDATING: UPDATE_MONITORING in flight since")
+    assert "apply waits for it. Run doctor again when it is done" in result.output
