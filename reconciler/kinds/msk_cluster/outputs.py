@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from reconciler.clients.aws import Service
 
 FORMATS = ("text", "json", "env", "properties")
-#: MSK's SCRAM listener takes SCRAM-SHA-512 only (msk-password.html).
+#: MSK takes SCRAM-SHA-512 only (msk-password-limitations.html: "only supports SCRAM-SHA-512").
 MSK_SCRAM = "SCRAM-SHA-512"
 #: The Java client settings for MSK's IAM listener (configure-clients-for-iam-access-control).
 IAM_SETTINGS = (
