@@ -213,3 +213,35 @@ def test_a_secret_written_into_the_specs_is_refused_without_echoing_it(tmp_path:
     assert any("spec.kafka.sasl.password: does not match" in p for p in found)
     assert any("environment.yaml:5:" in p and "literal value for a credential" in p for p in found)
     assert not any("hunter2" in p for p in found)
+
+
+def msk_environment(msk: str) -> str:
+    return ENV + f"  msk: {msk}\n"
+
+
+def test_an_environment_may_name_its_cluster_by_arn(tmp_path: Path) -> None:
+    import yaml
+
+    from tests.unit.test_msk_spec import SEED_DOC
+
+    arn = "arn:aws:kafka:eu-central-1:123456789012:cluster/malawi-pg-kafka-cluster/abc-1"
+    cluster = yaml.safe_dump(SEED_DOC)
+    env_dir = tmp_path / "test"
+    write(
+        env_dir,
+        {"environment.yaml": msk_environment(f"{{clusterArn: '{arn}'}}"), "c.yaml": cluster},
+    )
+    assert load(env_dir).kinds["MskCluster"].spec.name == "malawi-pg-kafka-cluster"
+
+    other = arn.replace("malawi-pg-kafka-cluster", "other")
+    write(env_dir, {"environment.yaml": msk_environment(f"{{clusterArn: '{other}'}}")})
+    [problem] = problems(env_dir)
+    assert "metadata.name: the Environment's msk names cluster 'other'" in problem
+
+    both = f"{{clusterName: malawi-pg-kafka-cluster, clusterArn: '{other}'}}"
+    write(env_dir, {"environment.yaml": msk_environment(both)})
+    found = problems(env_dir)
+    assert any(
+        "spec.msk.clusterArn: names cluster 'other', but spec.msk.clusterName is" in p
+        for p in found
+    )

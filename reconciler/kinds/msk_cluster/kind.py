@@ -75,6 +75,21 @@ def load(docs: Sequence[Document], loading: Loading) -> tuple[MskDesired | None,
                 f"an environment holds one cluster; the first is {docs[0].location(())}",
             )
         )
+    ref = loading.environment.msk if loading.environment else None
+    if ref and ref.cluster_name and ref.arn_name and ref.cluster_name != ref.arn_name:
+        where = (
+            loading.document.location(("spec", "msk", "clusterArn")) if loading.document else None
+        )
+        problems.append(
+            SpecProblem(
+                where,
+                "spec.msk.clusterArn",
+                f"names cluster {ref.arn_name!r}, but spec.msk.clusterName is "
+                f"{ref.cluster_name!r}: MSK calls and Kafka connections would go to different "
+                "clusters",
+                "keep one of them, or make them name the same cluster",
+            )
+        )
     if not docs:
         return None, problems
     doc = docs[0]
@@ -85,14 +100,15 @@ def load(docs: Sequence[Document], loading: Loading) -> tuple[MskDesired | None,
     desired, found = _desired(spec, loading)
     problems.extend(found)
     environment = loading.environment
-    named = environment.msk.cluster_name if environment and environment.msk else None
+    named = environment.msk.name if environment and environment.msk else None
     if loading.document is not None and named != spec.name:
         problems.append(
             SpecProblem(
                 doc.location(("metadata", "name")),
                 "metadata.name",
-                f"the Environment's msk.clusterName is {named!r}, not {spec.name!r}",
-                "set spec.msk.clusterName (and region) in the Environment to this cluster",
+                f"the Environment's msk names cluster {named!r}, not {spec.name!r}",
+                "set spec.msk.clusterName (or clusterArn, and region) in the Environment to "
+                "this cluster",
             )
         )
     return desired, problems
