@@ -19,6 +19,7 @@ __all__ = [
     "UnitError",
     "format_bytes",
     "format_duration_ms",
+    "integer",
     "parse_duration_ms",
     "parse_size_bytes",
 ]
@@ -71,6 +72,25 @@ _WITH_UNIT = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]+)")
 
 class UnitError(ValueError):
     """A duration or size that cannot be turned into an exact integer."""
+
+
+def integer(value: object) -> int | None:
+    """The int a value holds as Kafka writes integers (`-1`, `604800000`; an int itself), else
+    None (booleans, `0.5`, `compact`, digits beyond any int Python will parse)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    digits = text[1:] if text.startswith("-") else text
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    try:
+        return int(text)
+    except ValueError:  # more digits than int() accepts
+        return None
 
 
 def parse_duration_ms(value: int | str) -> int:

@@ -161,19 +161,6 @@ def masked(diff: FieldDiff) -> tuple[Any, Any]:
     )
 
 
-def _as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        digits = text[1:] if text.startswith("-") else text
-        if digits.isascii() and digits.isdigit():
-            return int(text)
-    return None
-
-
 def _plain(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"  # Kafka's spelling

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.core.units import integer
 from reconciler.specs.schema import API_VERSION
 
 
@@ -13,7 +14,8 @@ def natural(value: str) -> int | bool | str:
     Kafka writes them."""
     if value in ("true", "false"):
         return value == "true"
-    return int(value) if value.lstrip("-").isdigit() else value
+    number = integer(value)
+    return value if number is None else number
 
 
 def document(

@@ -219,3 +219,11 @@ def test_absurdly_long_text_is_an_error_not_a_crash() -> None:
         parse_duration_ms("9" * 5000)
     with pytest.raises(UnitError, match="too long to be a size"):
         parse_size_bytes("1." + "0" * 5000 + "GiB")
+
+
+def test_integer_reads_only_what_kafka_writes_as_an_integer() -> None:
+    from reconciler.core.units import integer
+
+    assert [integer(v) for v in ("-1", "604800000", " 7 ", 3)] == [-1, 604800000, 7, 3]
+    assert [integer(v) for v in ("0.5", "compact", "", "-", True, None, "\u0663")] == [None] * 7
+    assert integer("1" * 5000) is None  # beyond int()'s digit limit: not a crash

@@ -49,4 +49,5 @@ def to_documents(desired: Topics, readable_values: bool) -> list[SpecDocument]:
 
 
 def _number(value: str) -> int | str:
-    return int(value) if value.lstrip("-").isdigit() else value
+    number = units.integer(value)
+    return value if number is None else number
