@@ -63,7 +63,7 @@ def _parse(
 def _find_environment(
     env_dir: Path, documents: list[Document], kinds: set[str], problems: list[SpecProblem]
 ) -> Document | None:
-    envs = [d for d in documents if d.data["kind"] == env_kind.KIND]
+    envs = env_kind.environment_documents(documents)
     if not envs and env_kind.KIND in kinds:
         return None  # it exists but is invalid: its own problems are already reported
     if not envs:
