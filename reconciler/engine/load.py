@@ -163,6 +163,7 @@ def load(env_dir: str | Path, *, allow_outside_repo: bool = False) -> Desired:
     env_doc = _find_environment(root, documents, seen_kinds, problems)
     include_files: list[Path] = []
     if env_doc is not None:
+        problems.extend(env_kind.misnamed(env_doc, root))
         seen = {p.resolve() for p in own_files}
         include_files, found = _includes(env_doc, root, seen, boundary)
         problems.extend(found)

@@ -61,17 +61,3 @@ def affected(
         if any(_within(p, r) or _within(r, p) for p in paths for r in roots):
             found.append(name)
     return found
-
-
-def environment_name(env_dir: Path) -> str:
-    """metadata.name of the directory's Environment, read leniently; else the directory name.
-
-    Used when no plan could be made, so the error comment replaces the same comment a
-    successful plan of this environment would.
-    """
-    found = find_environment(env_dir)
-    metadata = found[1].data.get("metadata") if found is not None else None
-    name = metadata.get("name") if isinstance(metadata, dict) else None
-    if isinstance(name, str) and valid_name(name):
-        return name
-    return env_dir.resolve().name

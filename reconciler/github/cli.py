@@ -16,7 +16,7 @@ import click
 
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.model import Plan
-from reconciler.github.affected import affected, discover, environment_name
+from reconciler.github.affected import affected, discover
 from reconciler.github.bodies import (
     Outcome,
     apply_result,
@@ -36,6 +36,7 @@ from reconciler.github.issues import close_drift_issue, upsert_drift_issue
 from reconciler.github.markers import parse_plan_marker
 from reconciler.github.pulls import check_approved, merged_pull, pulls_of_commit
 from reconciler.render.plan_json import plan_from_json
+from reconciler.specs.environment import directory_name
 
 ENV_DIR = click.Path(file_okay=False, path_type=Path)
 FILE = click.Path(dir_okay=False, path_type=Path)
@@ -91,7 +92,7 @@ def _read_text(path: Path | None) -> str:
 
 def _hint(env_dir: Path, url: str | None) -> str:
     """Where the whole plan is when the comment cannot hold it: the run's plan artifact."""
-    artifact = f"`plan-{env_dir.resolve().name}` artifact"
+    artifact = f"`plan-{directory_name(env_dir)}` artifact"
     where = f"of {link('this run', url)}" if url else "of this job's run"
     return f"the full plan is in the {artifact} {where}"
 
@@ -109,7 +110,7 @@ def _body(
     if plan is not None:
         return plan.environment, plan_comment(plan, hint=_hint(env_dir, url), context=context)
     error = _read_text(error_file) or "No plan was made; the job log says why."
-    name = environment_name(env_dir)
+    name = directory_name(env_dir)  # the loader holds metadata.name to it; nothing is parsed
     return name, error_comment(name, error, context=context)
 
 
@@ -265,7 +266,7 @@ def record_apply(
 ) -> None:
     """Add the apply result to the environment's plan comment; the reviewed plan stays."""
     plan = _read_plan(plan_file)
-    name = plan.environment if plan is not None else environment_name(env_dir)
+    name = plan.environment if plan is not None else directory_name(env_dir)
     gh, where = GitHub.from_env(), Repo.parse(repo)
     comment = plan_comment_of(gh, where, number, name, bot_login)
     if comment is None:

@@ -1,18 +1,20 @@
 """The `kind: Environment` document -> the core Environment: where and how to connect.
 
 Also the one way to find a directory's Environment document (`find_environment`, over the
-one enumeration of spec files, `files.yaml_files`, read within the spec limits) and which
-names an environment may have (`valid_name`). Each kind reads its own sections of the
-document (`spec.topics`, `spec.policy`) itself.
+one enumeration of spec files, `files.yaml_files`, read within the spec limits) and the rule
+that an environment is named after its directory (`misnamed`). Each kind reads its own
+sections of the document (`spec.topics`, `spec.policy`) itself.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from reconciler.core.environment import Connection, Environment, MskRef
+from reconciler.core.errors import SpecProblem
 from reconciler.specs.files import yaml_files
 from reconciler.specs.schema import load_schema
 from reconciler.specs.yaml_source import Document, load_documents
@@ -75,3 +77,26 @@ def valid_name(name: str) -> bool:
     markers, so nothing else is passed on."""
     pattern: str = load_schema(SCHEMA)["$defs"]["metadata"]["properties"]["name"]["pattern"]
     return re.fullmatch(pattern, name) is not None
+
+
+def directory_name(env_dir: Path) -> str:
+    """The environment's name: its directory's (as given, `.` and `..` resolved, links not)."""
+    # abspath, not resolve: a linked directory is still known by the name it is used by
+    return Path(os.path.abspath(env_dir)).name  # noqa: PTH100
+
+
+def misnamed(doc: Document, env_dir: Path) -> list[SpecProblem]:
+    """metadata.name must be the directory's name: the workflows, the GitHub environment, the
+    pull-request comment and the saved plan all know the environment by it."""
+    name, expected = doc.data["metadata"]["name"], directory_name(env_dir)
+    if name == expected:
+        return []
+    return [
+        SpecProblem(
+            doc.location(("metadata", "name")),
+            "metadata.name",
+            f"is {name!r}, but the environment's directory is {expected!r}",
+            f"an environment is named after its directory: set `name: {expected}`, or rename "
+            f"the directory to {name!r}",
+        )
+    ]

@@ -50,7 +50,9 @@ def test_apply_asks_on_a_terminal_and_no_means_nothing_is_written(
     tmp_path: Path, bootstrap_servers: str, topic_prefix: str, admin: AdminClient
 ) -> None:
     name = f"{topic_prefix}asked"
-    (tmp_path / "env.yaml").write_text(
+    env_dir = tmp_path / "tty"  # an environment is named after its directory
+    env_dir.mkdir()
+    (env_dir / "env.yaml").write_text(
         "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {name: tty}\nspec:\n"
         "  kafka: {bootstrapServers: '${KAFKA_BOOTSTRAP_SERVERS}', securityProtocol: PLAINTEXT}\n"
         f"---\napiVersion: reconciler/v1\nkind: Topic\nmetadata: {{name: {name}}}\n"
@@ -58,12 +60,12 @@ def test_apply_asks_on_a_terminal_and_no_means_nothing_is_written(
         encoding="utf-8",
     )
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers}
-    code, screen = run_on_terminal(["apply", str(tmp_path)], "n", env)
+    code, screen = run_on_terminal(["apply", str(env_dir)], "n", env)
     assert code == 1, screen
     assert "Apply these changes?" in screen and "cancelled; nothing was applied" in screen
     assert "\x1b[" in screen  # colour on a terminal
     assert name not in admin.list_topics(timeout=10).topics
 
-    code, screen = run_on_terminal(["apply", str(tmp_path)], "y", env)
+    code, screen = run_on_terminal(["apply", str(env_dir)], "y", env)
     assert code == 0, screen
     assert "Apply complete" in screen

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.core.errors import ReconcilerError
-from reconciler.github.affected import affected, discover, environment_name
+from reconciler.github.affected import affected, discover
 
 ENV = "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {{name: {name}}}\nspec:\n{rest}"
 
@@ -62,13 +62,6 @@ def test_discover_finds_environment_directories_only(repo: Path) -> None:
     assert discover(repo / "specs") == ["dev", "local", "prod"]
 
 
-def test_environment_name_from_metadata_or_directory(repo: Path) -> None:
-    (repo / "specs" / "local" / "environment.yaml").write_text(ENV.format(name="laptop", rest=""))
-    assert environment_name(repo / "specs" / "local") == "laptop"
-    (repo / "specs" / "local" / "environment.yaml").write_text("{broken")
-    assert environment_name(repo / "specs" / "local") == "local"
-
-
 def test_hostile_yaml_is_read_within_the_spec_limits(repo: Path) -> None:
     """The pull request's YAML, read on the runners: 5,000 `[` (PyYAML's own reader recursed
     into a RecursionError) and a 100 MB file are refused by the spec limits at once; the
@@ -80,5 +73,4 @@ def test_hostile_yaml_is_read_within_the_spec_limits(repo: Path) -> None:
     started = time.monotonic()
     assert run(repo, "specs/shared/team/topics.yaml") == ["dev", "prod"]
     assert discover(repo / "specs") == ["dev", "local", "prod"]
-    assert environment_name(dev) == "dev"
     assert time.monotonic() - started < 2

@@ -25,7 +25,7 @@ TOPIC = (
 
 
 def environment(kafka: str = "{bootstrapServers: '${B}', securityProtocol: PLAINTEXT}") -> str:
-    head = "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {name: t}\nspec:\n"
+    head = "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {name: env}\nspec:\n"
     return f"{head}  kafka: {kafka}\n"
 
 
