@@ -128,6 +128,13 @@ def github() -> None:
 )
 @click.option("--specs-dir", type=ENV_DIR, default=Path("specs"), show_default=True)
 @click.option(
+    "--repo-root",
+    type=ENV_DIR,
+    default=Path(),
+    help="The checkout the changed paths are relative to [default: the current directory]; "
+    "the workflows run from outside the pull request's checkout and name it here.",
+)
+@click.option(
     "--environments",
     envvar="RECONCILER_ENVIRONMENTS",
     default=None,
@@ -136,7 +143,12 @@ def github() -> None:
 )
 @click.option("--github-output", "output", default=None, help="Also set this step output.")
 def affected_command(
-    *, changed_files: Any, specs_dir: Path, environments: str | None, output: str | None
+    *,
+    changed_files: Any,
+    specs_dir: Path,
+    repo_root: Path,
+    environments: str | None,
+    output: str | None,
 ) -> None:
     """Print (as a JSON list) the managed environments the changed files touch."""
     if environments:
@@ -148,7 +160,7 @@ def affected_command(
             raise ReconcilerError('--environments must be a JSON list of names, e.g. ["dev"]')
     else:
         names = discover(specs_dir)
-    found = affected(changed_files, specs_dir, names, Path.cwd())
+    found = affected(changed_files, specs_dir, names, repo_root)
     text = json.dumps(found)
     click.echo(text)
     if output:

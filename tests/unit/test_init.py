@@ -73,8 +73,9 @@ def test_init_asks_on_a_terminal_and_never_overwrites(
 
 def test_the_action_passes_githubs_schema_and_zizmor() -> None:
     check_workflows(ROOT / "action.yml", schema="vendor.github-actions")
-    script = (ROOT / "action" / "run.sh").read_text()
-    assert "${{" not in script  # inputs arrive as environment variables only
+    for script in ("run.sh", "install.sh"):
+        text = (ROOT / "action" / script).read_text()
+        assert "${{" not in text, script  # inputs arrive as environment variables only
 
 
 def test_schemas_are_written_for_editors(tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ GitHub workflow JSON Schema (check-jsonschema) and zizmor, which must both pass.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
+import shlex
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -164,11 +166,133 @@ def test_pull_requests_run_the_base_branchs_reconciler_which_says_where_to_conne
         checkouts = [c["with"] for c in uses(job, "actions/checkout")]
         assert {"ref": base, "path": "base", "persist-credentials": False} in checkouts, job_id
         installs = [s["run"] for s in steps(job) if "pip install" in s.get("run", "")]
-        assert installs and all(i.rstrip().endswith("base") for i in installs), job_id
+        assert installs and all(
+            i.rstrip().endswith('pip install "$GITHUB_WORKSPACE/base"') for i in installs
+        ), job_id
     for job_id in ("plan", "plan-fork"):
         runs = [s.get("run", "") for s in steps(load("plan")["jobs"][job_id])]
-        plans = [r for r in runs if "reconciler plan " in r]
-        assert plans and all("--trusted-base ../base" in r for r in plans), job_id
+        plans = [r for r in runs if '"${reconciler[@]}" plan ' in r]
+        assert plans and all("--trusted-base base " in r for r in plans), job_id
+
+
+# -- no file of a checkout is ever code: Python runs isolated, never in a pull request's checkout
+
+#: Where a command starts in a shell line: at its start, after punctuation (`|`, `&&`, `;`,
+#: `(`, `$(`...) and after these keywords.
+_COMMAND_START = {"if", "then", "do", "else", "elif", "while"}
+_PYTHON = re.compile(r"(?:.*/)?python(?:3(?:\.\d+)?)?")
+_PR_TRIGGERS = {"pull_request", "pull_request_target"}
+
+
+def _commands(script: str) -> Iterator[list[str]]:
+    """Each simple command of a bash script, as its words (quotes removed)."""
+    for line in script.replace("\\\n", " ").splitlines():
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        words: list[str] = []
+        for token in lexer:
+            if token in _COMMAND_START or not token.strip("();|&!") or token.endswith("$"):
+                if words:
+                    yield words
+                words = []
+            else:
+                words.append(token)
+        if words:
+            yield words
+
+
+def unisolated_python(script: str) -> list[str]:
+    """Commands that start a Python process which may import from the working directory or
+    from PYTHON* variables: anything but `<python> -I ...` (so never `pip` or the
+    `reconciler` console script, whose interpreter runs without -I)."""
+    found = []
+    for words in _commands(script):
+        head = words[0]
+        python = bool(_PYTHON.fullmatch(head)) and words[1:2] != ["-I"]
+        if python or head in {"pip", "pip3", "reconciler"} or head.endswith("/pip"):
+            found.append(" ".join(words))
+    return found
+
+
+def _inside(directory: str, checkout: str) -> bool:
+    """Whether a working directory (relative to the workspace) lies in a checkout."""
+    directory, checkout = posixpath.normpath(directory or "."), posixpath.normpath(checkout)
+    return checkout in {".", directory} or directory.startswith(checkout + "/")
+
+
+def checkout_violations(workflow: dict[Any, Any]) -> list[str]:
+    """Every Python process a workflow starts is isolated (`python -I`), and on a pull request
+    no step runs with the pull request's checkout as its working directory: a `pip/` or
+    `reconciler/` folder there would otherwise be imported in place of the real one."""
+    on = workflow.get("on") or workflow.get(True) or {}
+    pull_request = bool(_PR_TRIGGERS & set(on if isinstance(on, dict | list) else [on]))
+    default = (workflow.get("defaults") or {}).get("run", {}).get("working-directory", "")
+    found = []
+    for job_id, job in workflow["jobs"].items():
+        job_default = (job.get("defaults") or {}).get("run", {}).get("working-directory", default)
+        checkouts = [
+            str((c.get("with") or {}).get("path", "."))
+            for c in uses(job, "actions/checkout")
+            if "ref" not in (c.get("with") or {})  # a pull request's run: its merge commit
+        ]
+        for step in steps(job):
+            if "run" not in step:
+                continue
+            where = f"{job_id}: {step.get('name') or step['run'].splitlines()[0]}"
+            found += [f"{where}: not `python -I`: {c}" for c in unisolated_python(step["run"])]
+            cwd = str(step.get("working-directory", job_default))
+            if pull_request and "${{" not in cwd and any(_inside(cwd, c) for c in checkouts):
+                found.append(f"{where}: runs in the pull request's checkout ({cwd or '.'})")
+    return found
+
+
+def test_the_rule_catches_a_pull_requests_pip_standing_in_for_the_real_one() -> None:
+    """The shape the review found in plan.yml: `python -m pip install ../base` run inside the
+    pull request's checkout, then the `reconciler` console script."""
+    workflow = yaml.safe_load(
+        "on: pull_request\njobs:\n  plan:\n    defaults: {run: {working-directory: pr}}\n"
+        "    steps:\n      - uses: actions/checkout@x\n        with: {path: pr}\n"
+        "      - run: python -m pip install ../base\n"
+        "      - run: |\n          set +e\n          reconciler plan specs/dev || pip list\n"
+        "        working-directory: ${{ runner.temp }}\n"
+    )
+    assert checkout_violations(workflow) == [
+        "plan: python -m pip install ../base: not `python -I`: python -m pip install ../base",
+        "plan: python -m pip install ../base: runs in the pull request's checkout (pr)",
+        "plan: set +e: not `python -I`: reconciler plan specs/dev",
+        "plan: set +e: not `python -I`: pip list",
+    ]
+    isolated = '"$RUNNER_TEMP/venv/bin/python" -I -m reconciler plan x | tee out.log'
+    assert unisolated_python(isolated) == []
+    assert unisolated_python('r=$(python -m reconciler --version); x=("$V/python" -I)') == [
+        "python -m reconciler --version"
+    ]
+
+
+def _scaffolded() -> dict[str, dict[str, Any]]:
+    from reconciler.scaffold import WORKFLOWS as TEMPLATES
+    from reconciler.scaffold import Setup, workflow_text
+
+    return {name: yaml.safe_load(workflow_text(name, Setup())) for name in TEMPLATES}
+
+
+@pytest.mark.parametrize("name", ["plan", "apply", "drift"])
+def test_no_python_process_imports_from_a_checkout(name: str) -> None:
+    """ci.yml is the exception: it tests the pull request's own code, on a hosted runner
+    with no credentials."""
+    assert checkout_violations(load(name)) == []
+
+
+def test_the_scaffolded_workflows_and_the_action_import_nothing_from_a_checkout() -> None:
+    for name, workflow in _scaffolded().items():
+        assert checkout_violations(workflow) == [], name
+    action = yaml.safe_load((WORKFLOWS.parents[1] / "action.yml").read_text())
+    runs = [s for s in action["runs"]["steps"] if "run" in s]
+    assert runs
+    for step in runs:
+        # the caller's workspace may be a pull request's checkout: every step runs elsewhere
+        assert step["working-directory"] == "${{ runner.temp }}", step["name"]
+        assert unisolated_python(step["run"]) == [], step["name"]
 
 
 def test_plan_fails_on_errors_not_changes_and_drift_fails_on_drift() -> None:

@@ -1,0 +1,178 @@
+"""The composite action's scripts, run for real in a workspace that a pull request filled with
+stand-ins for pip and the reconciler: none of them runs.
+
+`action/install.sh` builds a real venv and installs a wheel into it (offline); `action/run.sh`
+runs `affected` with a venv whose reconciler is this checkout's.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ENVIRONMENT = "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {name: dev}\nspec: {}\n"
+
+
+def hostile_checkout(root: Path, marker: Path) -> Path:
+    """A pull request's checkout whose root holds `pip/`, `reconciler/` and friends, each of
+    which writes MARKER when imported."""
+    plant = f"import pathlib; pathlib.Path({str(marker)!r}).write_text(__name__)\n"
+    for package in ("pip", "reconciler", "click", "yaml"):
+        (root / package).mkdir(parents=True)
+        (root / package / "__init__.py").write_text(plant)
+        (root / package / "__main__.py").write_text(plant)
+    (root / "sitecustomize.py").write_text(plant)
+    (root / "specs" / "dev").mkdir(parents=True)
+    (root / "specs" / "dev" / "environment.yaml").write_text(ENVIRONMENT)
+    return root
+
+
+def action_env(workspace: Path, temp: Path, **extra: str) -> dict[str, str]:
+    """What a job gives the action's steps, plus PYTHONPATH pointing into the checkout."""
+    temp.mkdir(exist_ok=True)
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    return {
+        "PATH": path,
+        "HOME": os.environ.get("HOME", str(temp)),
+        "GITHUB_WORKSPACE": str(workspace),
+        "RUNNER_TEMP": str(temp),
+        "GITHUB_OUTPUT": str(temp / "output"),
+        "GITHUB_STEP_SUMMARY": str(temp / "summary"),
+        "PYTHONPATH": str(workspace),  # -I ignores it too
+        "VENV": str(temp / "msk-reconciler"),
+        **extra,
+    }
+
+
+def wheel(directory: Path) -> Path:
+    """A one-module wheel, installable without an index."""
+    path = directory / "hello-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("hello/__init__.py", "GREETING = 'hello'\n")
+        info = "hello-1.0.dist-info"
+        archive.writestr(f"{info}/METADATA", "Metadata-Version: 2.1\nName: hello\nVersion: 1.0\n")
+        archive.writestr(
+            f"{info}/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
+        archive.writestr(
+            f"{info}/RECORD",
+            f"hello/__init__.py,,\n{info}/METADATA,,\n{info}/WHEEL,,\n{info}/RECORD,,\n",
+        )
+    return path
+
+
+def test_the_stand_ins_would_run_without_isolation(tmp_path: Path) -> None:
+    """The trap works: `python -m pip` in the checkout runs the pull request's `pip`."""
+    marker = tmp_path / "ran"
+    checkout = hostile_checkout(tmp_path / "ws", marker)
+    subprocess.run([sys.executable, "-m", "pip", "--version"], cwd=checkout, check=False)
+    assert marker.read_text() == "__main__"
+
+
+@pytest.mark.timeout(180)
+def test_install_runs_none_of_the_checkouts_code(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    checkout = hostile_checkout(tmp_path / "ws", marker)
+    env = action_env(checkout, tmp_path / "temp", REQUIREMENT=str(wheel(tmp_path)))
+    result = subprocess.run(
+        ["bash", str(ROOT / "action" / "install.sh")],
+        cwd=checkout,  # as if a caller ran it in the workspace: it leaves at once
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=170,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not marker.exists(), f"the checkout's {marker.read_text()} ran"
+    python = Path(env["VENV"]) / "bin" / "python"
+    imported = subprocess.run(
+        [str(python), "-I", "-c", "import hello; print(hello.GREETING)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert imported.stdout == "hello\n"
+
+
+def reconciler_venv(temp: Path) -> Path:
+    """A venv whose `reconciler` is this checkout's (its libraries: this interpreter's)."""
+    venv = temp / "msk-reconciler"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)],
+        check=True,
+    )
+    purelib = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-I",
+            "-c",
+            "import sysconfig; print(sysconfig.get_path('purelib'))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    (Path(purelib) / "this-checkout.pth").write_text(f"{ROOT}\n")
+    return venv
+
+
+def git(checkout: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(checkout), *args], check=True, capture_output=True)
+
+
+def test_run_affected_uses_the_venvs_reconciler_never_the_checkouts(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    checkout = hostile_checkout(tmp_path / "ws", marker)
+    git(checkout, "init", "-q")
+    git(
+        checkout,
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@x",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "base",
+    )
+    git(checkout, "add", ".")
+    git(checkout, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-q", "-m", "pr")
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    reconciler_venv(temp)
+    env = action_env(
+        checkout,
+        temp,
+        COMMAND="affected",
+        ENVIRONMENT="",
+        SPECS_DIR="specs",
+        WORKING_DIRECTORY=".",
+        TRUSTED_BASE="",
+        PULL_REQUEST="",
+        HEAD_SHA="",
+        BRANCH="main",
+        CHANGED_FROM="HEAD^1",
+        RECONCILER_ENVIRONMENTS='["dev"]',
+    )
+    result = subprocess.run(
+        ["bash", str(ROOT / "action" / "run.sh")],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not marker.exists(), f"the checkout's {marker.read_text()} ran"
+    assert result.stdout == '["dev"]\n'
+    assert 'environments=["dev"]' in (temp / "output").read_text()
