@@ -25,6 +25,15 @@ case "$COMMAND" in
     trusted=()
     if [ -n "$TRUSTED_BASE" ]; then
       trusted=(--trusted-base "$(cd "$checkout" && cd "$TRUSTED_BASE" && pwd -P)")
+    elif [ -n "$PULL_REQUEST" ] || [[ "${GITHUB_EVENT_NAME:-}" == pull_request* ]]; then
+      # Without the base branch's specs, the pull request would decide where the plan
+      # connects and which of the runner's variables it sends there.
+      echo "::error::plan on a pull request needs trusted-base, the base branch's checkout:" \
+        "check it out beside the pull request's (actions/checkout with" \
+        "ref: github.event.pull_request.base.sha and path: base, the pull request's" \
+        "with path: pr) and pass working-directory: pr, trusted-base: ../base." \
+        "Nothing was planned or contacted."
+      exit 1
     fi
     set +e
     reconciler plan "$ENV_DIR" "${trusted[@]}" --output text --no-color \

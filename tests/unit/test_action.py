@@ -176,3 +176,42 @@ def test_run_affected_uses_the_venvs_reconciler_never_the_checkouts(tmp_path: Pa
     assert not marker.exists(), f"the checkout's {marker.read_text()} ran"
     assert result.stdout == '["dev"]\n'
     assert 'environments=["dev"]' in (temp / "output").read_text()
+
+
+@pytest.mark.parametrize(
+    "event", [{"PULL_REQUEST": "7"}, {"PULL_REQUEST": "", "GITHUB_EVENT_NAME": "pull_request"}]
+)
+def test_plan_on_a_pull_request_without_trusted_base_is_refused(
+    tmp_path: Path, event: dict[str, str]
+) -> None:
+    """Without the base branch's specs the pull request would choose where the plan connects
+    and which variables it sends there: the action refuses, says what to pass, runs nothing."""
+    checkout = tmp_path / "ws"
+    (checkout / "specs" / "dev").mkdir(parents=True)
+    temp = tmp_path / "temp"
+    env = action_env(
+        checkout,
+        temp,
+        COMMAND="plan",
+        ENVIRONMENT="dev",
+        SPECS_DIR="specs",
+        WORKING_DIRECTORY=".",
+        TRUSTED_BASE="",
+        HEAD_SHA="c0ffee",
+        BRANCH="main",
+        CHANGED_FROM="HEAD^1",
+        **event,
+    )
+    result = subprocess.run(
+        ["bash", str(ROOT / "action" / "run.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stdout.startswith("::error::plan on a pull request needs trusted-base")
+    assert "trusted-base: ../base" in result.stdout
+    assert sorted(p.name for p in (temp / "msk-reconciler-out").iterdir()) == []
+    assert not (temp / "summary").exists()
