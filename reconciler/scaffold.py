@@ -26,6 +26,13 @@ RUNNER = (
     "${{ fromJSON(startsWith(vars.RECONCILER_RUNNER, '[') && vars.RECONCILER_RUNNER || "
     "format('[\"{0}\"]', vars.RECONCILER_RUNNER || 'self-hosted')) }}"
 )
+#: The plan job's runner: RECONCILER_PLAN_RUNNER when set (a runner whose network position
+#: cannot write to the cluster), else the same as the others.
+_PLAN = "(vars.RECONCILER_PLAN_RUNNER || vars.RECONCILER_RUNNER)"
+PLAN_RUNNER = (
+    f"${{{{ fromJSON(startsWith({_PLAN}, '[') && {_PLAN} || "
+    f"format('[\"{{0}}\"]', {_PLAN} || 'self-hosted')) }}}}"
+)
 
 
 class _Template(string.Template):
@@ -81,6 +88,7 @@ def workflow_text(name: str, setup: Setup) -> str:
         ACTION=setup.action,
         VERSION=setup.version,
         RUNNER=RUNNER,
+        PLAN_RUNNER=PLAN_RUNNER,
         VARIABLES=variables,
         ENVIRONMENTS=json.dumps([setup.environment]),
     )

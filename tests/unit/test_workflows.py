@@ -22,6 +22,9 @@ from typing import Any
 import pytest
 import yaml
 
+from reconciler.scaffold import PLAN_RUNNER
+from reconciler.specs.environment import valid_name
+
 WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
 NAMES = ("ci", "plan", "apply", "drift")
 PIN = re.compile(
@@ -32,6 +35,7 @@ VERSION = re.compile(r"v\d+\.\d+\.\d+")
 RUNNER = "vars.RECONCILER_RUNNER"
 FORK_GUARD = "github.event.pull_request.head.repo.full_name == github.repository"
 AWS = "aws-actions/configure-aws-credentials"
+PLAN_ENVIRONMENT = "reconciler_plan"
 #: Every write scope a job may hold, and why; anything else is read or absent.
 WRITES = {
     ("plan", "plan"): {"id-token", "pull-requests"},
@@ -143,9 +147,22 @@ def test_apply_runs_under_an_environment_one_at_a_time_never_cancelled() -> None
     assert "--plan out/plan.json" in apply_step["run"]  # apply refuses a changed state itself
 
 
-def test_no_other_job_deploys_to_an_environment() -> None:
-    deploying = {(n, j) for n, j, job in jobs() if "environment" in job}
-    assert deploying == {("apply", "apply")}
+def test_a_pull_requests_plan_waits_for_the_plan_environment_and_nothing_else_deploys() -> None:
+    """apply runs under the environment of its name. A pull request's plan, on the self-hosted
+    runner, runs under `reconciler_plan`, whose required reviewers approve each run and whose
+    subject alone the plan role trusts (docs/gitops.md); no specs directory can have that
+    name, so it never doubles as an apply environment."""
+    deploying = {(n, j): job["environment"] for n, j, job in jobs() if "environment" in job}
+    assert deploying == {
+        ("apply", "apply"): "${{ matrix.environment }}",
+        ("plan", "plan"): PLAN_ENVIRONMENT,
+    }
+    assert not valid_name(PLAN_ENVIRONMENT)
+    scaffolded = _scaffolded()
+    assert scaffolded["plan"]["jobs"]["plan"]["environment"] == PLAN_ENVIRONMENT
+    assert scaffolded["apply"]["jobs"]["apply"]["environment"] == "${{ matrix.environment }}"
+    assert load("plan")["jobs"]["plan"]["runs-on"] == PLAN_RUNNER
+    assert "vars.RECONCILER_PLAN_RUNNER" in PLAN_RUNNER
 
 
 def test_forks_never_reach_the_cluster() -> None:
