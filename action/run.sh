@@ -69,8 +69,8 @@ case "$COMMAND" in
       outcome=refused
       exit 1
     fi
-    reconciler apply "$ENV_DIR" --plan "$out/plan.json" --auto-approve --no-color 2>&1 \
-      | tee "$out/apply.log"
+    reconciler apply "$ENV_DIR" --plan "$out/plan.json" --auto-approve \
+      --wait-timeout "$WAIT_TIMEOUT" --no-color 2>&1 | tee "$out/apply.log"
     outcome=applied
     ;;
   drift)

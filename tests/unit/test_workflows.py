@@ -102,7 +102,31 @@ def test_every_job_has_a_timeout() -> None:
     for name, job_id, job in jobs():
         timeout = job.get("timeout-minutes")
         assert isinstance(timeout, int), (name, job_id)
-        assert 0 < timeout <= 60, (name, job_id)
+        assert 0 < timeout <= (615 if job_id == "apply" else 60), (name, job_id)
+
+
+def _outlasts_every_wait(job: dict[str, Any], step: dict[str, Any], wait_seconds: int) -> None:
+    """apply runs the MSK operations one at a time and then the replica moves, each waited on
+    for up to --wait-timeout: the step must end before the job (so the result is recorded)
+    and leave room for all of them and an hour of planning and verifying."""
+    from reconciler.kinds.msk_cluster.rules import CLUSTER_OPERATIONS
+
+    waits = len(CLUSTER_OPERATIONS) + 1
+    assert step["timeout-minutes"] < job["timeout-minutes"]
+    assert step["timeout-minutes"] * 60 >= waits * wait_seconds + 3600
+
+
+def test_the_apply_job_outlasts_every_wait_an_apply_may_make() -> None:
+    job = load("apply")["jobs"]["apply"]
+    [step] = [s for s in steps(job) if s.get("name") == "Apply"]
+    wait = re.search(r"--wait-timeout (\d+)", step["run"])
+    assert wait, "the wait is said, not left to the default"
+    _outlasts_every_wait(job, step, int(wait[1]))
+    scaffolded = _scaffolded()["apply"]["jobs"]["apply"]
+    [action] = [s for s in steps(scaffolded) if s.get("with", {}).get("command") == "apply"]
+    _outlasts_every_wait(scaffolded, action, int(action["with"]["wait-timeout"]))
+    script = (WORKFLOWS.parents[1] / "action" / "run.sh").read_text()
+    assert '--wait-timeout "$WAIT_TIMEOUT"' in script
 
 
 def test_cluster_jobs_run_on_the_configured_self_hosted_runner_and_others_on_hosted() -> None:
