@@ -516,19 +516,30 @@ def init(
 ) -> None:
     """Scaffold a specs repository: an environment, its schemas, and the four workflows.
 
-    Asks on a terminal for what the flags leave out; asks nothing when they are given.
+    On a terminal and without any of the flags above --action, asks for the environment and
+    how to reach it; given any of them, asks nothing (the others take their defaults).
     """
-    from reconciler.scaffold import ACTION, Setup
+    from reconciler.scaffold import ACTION, Setup, check_environment_name
     from reconciler.scaffold import init as scaffold
 
-    given = environment or bootstrap_servers or msk_cluster
-    if not given and _interactive():
-        environment = click.prompt("Environment name", default="dev")
+    given = (environment, bootstrap_servers, security_protocol, msk_region, msk_cluster)
+    if not any(given) and not manage and _interactive():
+
+        def name(text: str) -> str:
+            try:
+                check_environment_name(text)
+            except ReconcilerError as exc:
+                raise click.BadParameter(str(exc)) from None
+            return text
+
+        environment = click.prompt("Environment name", default="dev", value_proc=name)
         msk_cluster = click.prompt("MSK cluster name (empty: give the brokers)", default="") or None
         if msk_cluster:
             msk_region = click.prompt("Its region", default="eu-central-1")
         else:
             bootstrap_servers = click.prompt("Bootstrap servers (host:port,... or ${VAR})")
+    if msk_region and not msk_cluster:
+        _fail("--msk-region names the region of --msk-cluster: pass both, or neither")
     setup = Setup(
         environment=environment or "dev",
         bootstrap_servers=bootstrap_servers,
