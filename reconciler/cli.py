@@ -306,7 +306,8 @@ def apply(
         from reconciler.engine.saved import check_saved_plan
         from reconciler.render.plan_json import plan_from_json
 
-        check_saved_plan(plan_from_json(plan_file.read_text(encoding="utf-8")), current)
+        saved = plan_from_json(plan_file.read_text(encoding="utf-8"))
+        check_saved_plan(saved, current)
     click.echo(render_text(current, color=_color(color)))
     if current.errors:
         _fail(f"{len(current.errors)} change(s) cannot be made; nothing was applied")
@@ -317,6 +318,11 @@ def apply(
             _fail("refusing to apply without confirmation: pass --auto-approve in automation")
         if not click.confirm("Apply these changes?", default=False):
             _fail("cancelled; nothing was applied")
+        if plan_file is not None:  # the prompt may have waited for hours: look again
+            planned = plan_environment(
+                env_dir, mode=Mode.AGREED, allow_outside_repo=allow_outside_repo
+            )
+            check_saved_plan(saved, planned.plan)
     status = _status_line()
 
     def progress(line: str) -> None:
