@@ -81,7 +81,6 @@ case "$COMMAND" in
     set -e
     echo "exitcode=$code" >> "$GITHUB_OUTPUT"
     if [ -f "$out/plan.json" ]; then reconciler github drift --plan "$out/plan.json"; fi
-    reconciler snapshot "$ENV_DIR" -o "$out/snapshot.json" || true
     case "$code" in
       0) echo "No drift." ;;
       2) echo "::error::the cluster differs from the specs; see the drift issue"; exit 1 ;;
