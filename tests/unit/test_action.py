@@ -124,54 +124,49 @@ def reconciler_venv(temp: Path) -> Path:
     return venv
 
 
-def git(checkout: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(checkout), *args], check=True, capture_output=True)
+def commit(checkout: Path, message: str, *flags: str) -> None:
+    subprocess.run(
+        ["git", "-C", str(checkout), "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-q",
+         *flags, "-m", message],
+        check=True, capture_output=True,
+    )  # fmt: skip
 
 
-def test_run_affected_uses_the_venvs_reconciler_never_the_checkouts(tmp_path: Path) -> None:
-    marker = tmp_path / "ran"
-    checkout = hostile_checkout(tmp_path / "ws", marker)
-    git(checkout, "init", "-q")
-    git(
-        checkout,
-        "-c",
-        "user.name=t",
-        "-c",
-        "user.email=t@x",
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "base",
-    )
-    git(checkout, "add", ".")
-    git(checkout, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-q", "-m", "pr")
-    temp = tmp_path / "temp"
-    temp.mkdir()
-    reconciler_venv(temp)
-    env = action_env(
-        checkout,
-        temp,
-        COMMAND="affected",
-        ENVIRONMENT="",
-        SPECS_DIR="specs",
-        WORKING_DIRECTORY=".",
-        TRUSTED_BASE="",
-        PULL_REQUEST="",
-        HEAD_SHA="",
-        BRANCH="main",
-        CHANGED_FROM="HEAD^1",
-        RECONCILER_ENVIRONMENTS='["dev"]',
-    )
-    result = subprocess.run(
+def run_action(checkout: Path, temp: Path, **inputs: str) -> subprocess.CompletedProcess[str]:
+    """action/run.sh as action.yml's step runs it, with the action's defaults."""
+    defaults = {
+        "ENVIRONMENT": "",
+        "SPECS_DIR": "specs",
+        "WORKING_DIRECTORY": ".",
+        "TRUSTED_BASE": "",
+        "PULL_REQUEST": "",
+        "HEAD_SHA": "",
+        "BRANCH": "main",
+        "CHANGED_FROM": "HEAD^1",
+        "WAIT_TIMEOUT": "3600",
+    }
+    return subprocess.run(
         ["bash", str(ROOT / "action" / "run.sh")],
-        cwd=checkout,
-        env=env,
+        cwd=checkout,  # as if a caller ran it in the workspace: it leaves at once
+        env=action_env(checkout, temp, **{**defaults, **inputs}),
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_run_affected_uses_the_venvs_reconciler_never_the_checkouts(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    checkout = hostile_checkout(tmp_path / "ws", marker)
+    subprocess.run(["git", "init", "-q", str(checkout)], check=True)
+    commit(checkout, "base", "--allow-empty")
+    subprocess.run(["git", "-C", str(checkout), "add", "."], check=True)
+    commit(checkout, "pr")
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    reconciler_venv(temp)
+    result = run_action(checkout, temp, COMMAND="affected", RECONCILER_ENVIRONMENTS='["dev"]')
     assert result.returncode == 0, result.stdout + result.stderr
     assert not marker.exists(), f"the checkout's {marker.read_text()} ran"
     assert result.stdout == '["dev"]\n'
@@ -189,27 +184,7 @@ def test_plan_on_a_pull_request_without_trusted_base_is_refused(
     checkout = tmp_path / "ws"
     (checkout / "specs" / "dev").mkdir(parents=True)
     temp = tmp_path / "temp"
-    env = action_env(
-        checkout,
-        temp,
-        COMMAND="plan",
-        ENVIRONMENT="dev",
-        SPECS_DIR="specs",
-        WORKING_DIRECTORY=".",
-        TRUSTED_BASE="",
-        HEAD_SHA="c0ffee",
-        BRANCH="main",
-        CHANGED_FROM="HEAD^1",
-        **event,
-    )
-    result = subprocess.run(
-        ["bash", str(ROOT / "action" / "run.sh")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_action(checkout, temp, COMMAND="plan", ENVIRONMENT="dev", **event)
     assert result.returncode == 1
     assert result.stdout.startswith("::error::plan on a pull request needs trusted-base")
     assert "trusted-base: ../base" in result.stdout
