@@ -3,7 +3,7 @@
 Read leniently rather than through the validating loader, so an environment whose specs a pull
 request breaks still counts as affected, and its plan shows the errors; but always within the
 spec limits (`specs.environment.find_environment`): this runs on the pull request's YAML, in
-the `changes` job and on the self-hosted runner.
+the workflows' `changes` job.
 """
 
 from __future__ import annotations
