@@ -65,6 +65,18 @@ class MskRef:
         """The name or ARN to look the cluster up by."""
         return self.cluster_arn or self.cluster_name or ""
 
+    @property
+    def arn_name(self) -> str | None:
+        """The name inside `cluster_arn` (arn:aws:kafka:REGION:ACCOUNT:cluster/NAME/UUID)."""
+        if not self.cluster_arn or ":cluster/" not in self.cluster_arn:
+            return None
+        return self.cluster_arn.split(":cluster/", 1)[1].split("/", 1)[0] or None
+
+    @property
+    def name(self) -> str | None:
+        """The cluster's name, from clusterName or else from clusterArn."""
+        return self.cluster_name or self.arn_name
+
 
 @dataclass(frozen=True)
 class Environment:

@@ -229,3 +229,35 @@ def test_the_environment_is_named_after_its_directory(tmp_path: Path) -> None:
     assert problem.startswith("dev/environment.yaml:3:") or "/dev/environment.yaml:3:" in problem
     assert "metadata.name: is 'prod', but the environment's directory is 'dev'" in problem
     assert "set `name: dev`, or rename the directory to 'prod'" in problem
+
+
+def msk_environment(msk: str) -> str:
+    return ENV + f"  msk: {msk}\n"
+
+
+def test_an_environment_may_name_its_cluster_by_arn(tmp_path: Path) -> None:
+    import yaml
+
+    from tests.unit.test_msk_spec import SEED_DOC
+
+    arn = "arn:aws:kafka:eu-central-1:123456789012:cluster/malawi-pg-kafka-cluster/abc-1"
+    cluster = yaml.safe_dump(SEED_DOC)
+    env_dir = tmp_path / "test"
+    write(
+        env_dir,
+        {"environment.yaml": msk_environment(f"{{clusterArn: '{arn}'}}"), "c.yaml": cluster},
+    )
+    assert load(env_dir).kinds["MskCluster"].spec.name == "malawi-pg-kafka-cluster"
+
+    other = arn.replace("malawi-pg-kafka-cluster", "other")
+    write(env_dir, {"environment.yaml": msk_environment(f"{{clusterArn: '{other}'}}")})
+    [problem] = problems(env_dir)
+    assert "metadata.name: the Environment's msk names cluster 'other'" in problem
+
+    both = f"{{clusterName: malawi-pg-kafka-cluster, clusterArn: '{other}'}}"
+    write(env_dir, {"environment.yaml": msk_environment(both)})
+    found = problems(env_dir)
+    assert any(
+        "spec.msk.clusterArn: names cluster 'other', but spec.msk.clusterName is" in p
+        for p in found
+    )

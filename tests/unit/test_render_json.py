@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -255,12 +254,10 @@ def big_plan(count: int) -> Plan:
     return Plan("prod", SPECS, OBSERVED, changes)
 
 
-def test_ten_thousand_changes_render_fast_and_round_trip() -> None:
+def test_ten_thousand_changes_round_trip() -> None:
+    """(How fast: the render row of `python3 -m bench.run`.)"""
     plan = big_plan(10_000)
-    started = time.perf_counter()
     text = render_json(plan)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.0, f"render_json took {elapsed:.2f}s for 10,000 changes"
     document = json.loads(text)
     assert len(document["changes"]) == 10_000
     assert document["summary"]["destructive"] == 1_000

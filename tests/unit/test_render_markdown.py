@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
@@ -163,11 +162,9 @@ def ten_thousand(destructive_every: int, impossible_every: int) -> Plan:
 
 
 def test_ten_thousand_changes_fit_with_every_risky_name() -> None:
+    """(How fast: the render row of `python3 -m bench.run`.)"""
     big = ten_thousand(destructive_every=20, impossible_every=97)
-    started = time.perf_counter()
     out = render_markdown(big)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.0, f"render_markdown took {elapsed:.2f}s for 10,000 changes"
     assert len(out) <= 60_000
     assert out.endswith(MARKER + "\n")
     head = outside_details(out)

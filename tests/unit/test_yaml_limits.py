@@ -16,6 +16,10 @@ from reconciler.cli import main
 from reconciler.specs import yaml_source
 from reconciler.specs.yaml_source import load_documents
 
+#: A hang guard, not a speed target (the refusals take milliseconds; a reader that expanded or
+#: recursed would take minutes or crash): generous, so a loaded CI machine never trips it.
+HANG = 20.0
+
 ENVIRONMENT = (
     "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {name: t}\n"
     "spec: {kafka: {bootstrapServers: 'b:9092'}}\n"
@@ -38,10 +42,10 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
     return [str(p) for p in problems]
 
 
-def test_the_alias_bomb_is_refused_in_well_under_a_second(tmp_path: Path) -> None:
+def test_the_alias_bomb_is_refused_in_bounded_time(tmp_path: Path) -> None:
     started = time.perf_counter()
     [problem] = problems_of(tmp_path, laughs())
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < HANG
     assert problem.startswith("specs.yaml:")
     assert "aliases expand this document to more than" in problem
 
@@ -63,7 +67,7 @@ def test_the_alias_bomb_is_refused_through_the_cli_with_bounded_memory(tmp_path:
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
-    assert time.perf_counter() - started < 5.0  # process start included
+    assert time.perf_counter() - started < HANG  # process start included
     assert result.returncode == 1, result.stderr
     assert "env.yaml:" in result.stderr and "aliases expand" in result.stderr
     assert "Traceback" not in result.stderr
@@ -73,7 +77,7 @@ def test_deep_nesting_is_refused_before_libyaml_recurses(tmp_path: Path) -> None
     """libyaml's composer crashes the process near 100,000 levels; the reader never composes."""
     started = time.perf_counter()
     [problem] = problems_of(tmp_path, "x: " + "[" * 200_000 + "]" * 200_000 + "\n")
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < HANG
     assert "specs.yaml:1:" in problem and "nested more than 64 levels deep" in problem
 
 
@@ -99,7 +103,7 @@ def test_a_file_over_the_size_limit_is_refused_without_reading_it(tmp_path: Path
         handle.truncate(yaml_source.MAX_FILE_BYTES + 1)  # sparse: nothing is written
     started = time.perf_counter()
     documents, [problem] = load_documents(path, "huge.yaml")
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < HANG
     assert documents == []
     assert str(problem).startswith("huge.yaml:1:1: is 16.0 MiB; a spec file may be at most 16")
 
