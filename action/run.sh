@@ -1,32 +1,52 @@
 #!/usr/bin/env bash
 # The steps of the msk-reconciler action (action.yml): one GitOps command, as the project's
 # own workflows run it. Inputs come as environment variables, never as expressions.
+#
+# The checkout (a pull request's, on `pull_request`) is data, never code: every command runs
+# from $RUNNER_TEMP as the action's venv python in isolated mode (`python -I`), so no file of
+# the checkout is ever on sys.path, and the checkout is named by its absolute path.
 set -euo pipefail
-cd "$WORKING_DIRECTORY"
-ENV_DIR="$SPECS_DIR/$ENVIRONMENT"
-rm -rf out && mkdir out
+reconciler() { "$VENV/bin/python" -I -m reconciler "$@"; }
+checkout=$(cd "$GITHUB_WORKSPACE" && cd "$WORKING_DIRECTORY" && pwd -P)
+ENV_DIR="$checkout/$SPECS_DIR/$ENVIRONMENT"
+out="$RUNNER_TEMP/msk-reconciler-out"
+cd "$RUNNER_TEMP"
+rm -rf "$out" && mkdir "$out"
+echo "plan-file=$out/plan.json" >> "$GITHUB_OUTPUT"
 
 case "$COMMAND" in
   affected)
-    git diff --name-only "$CHANGED_FROM" HEAD > out/changed.txt || echo "$SPECS_DIR" > out/changed.txt
-    reconciler github affected --changed-files out/changed.txt --specs-dir "$SPECS_DIR" \
-      --github-output environments
+    git -C "$checkout" diff --name-only "$CHANGED_FROM" HEAD > "$out/changed.txt" \
+      || echo "$SPECS_DIR" > "$out/changed.txt"
+    reconciler github affected --changed-files "$out/changed.txt" --repo-root "$checkout" \
+      --specs-dir "$checkout/$SPECS_DIR" --github-output environments
     ;;
   plan)
     trusted=()
-    if [ -n "$TRUSTED_BASE" ]; then trusted=(--trusted-base "$TRUSTED_BASE"); fi
+    if [ -n "$TRUSTED_BASE" ]; then
+      trusted=(--trusted-base "$(cd "$checkout" && cd "$TRUSTED_BASE" && pwd -P)")
+    elif [ -n "$PULL_REQUEST" ] || [[ "${GITHUB_EVENT_NAME:-}" == pull_request* ]]; then
+      # Without the base branch's specs, the pull request would decide where the plan
+      # connects and which of the runner's variables it sends there.
+      echo "::error::plan on a pull request needs trusted-base, the base branch's checkout:" \
+        "check it out beside the pull request's (actions/checkout with" \
+        "ref: github.event.pull_request.base.sha and path: base, the pull request's" \
+        "with path: pr) and pass working-directory: pr, trusted-base: ../base." \
+        "Nothing was planned or contacted."
+      exit 1
+    fi
     set +e
     reconciler plan "$ENV_DIR" "${trusted[@]}" --output text --no-color \
-      --out out/plan.json --detailed-exitcode 2> out/plan.err
+      --out "$out/plan.json" --detailed-exitcode 2> "$out/plan.err"
     code=$?
     set -e
-    cat out/plan.err >&2
+    cat "$out/plan.err" >&2
     echo "exitcode=$code" >> "$GITHUB_OUTPUT"
-    reconciler github plan-body "$ENV_DIR" --plan out/plan.json --error-file out/plan.err \
-      --commit "$HEAD_SHA" >> "$GITHUB_STEP_SUMMARY"
+    reconciler github plan-body "$ENV_DIR" --plan "$out/plan.json" \
+      --error-file "$out/plan.err" --commit "$HEAD_SHA" >> "$GITHUB_STEP_SUMMARY"
     if [ -n "$PULL_REQUEST" ]; then
-      reconciler github comment-plan "$ENV_DIR" --pr "$PULL_REQUEST" --plan out/plan.json \
-        --error-file out/plan.err --commit "$HEAD_SHA"
+      reconciler github comment-plan "$ENV_DIR" --pr "$PULL_REQUEST" --plan "$out/plan.json" \
+        --error-file "$out/plan.err" --commit "$HEAD_SHA"
     fi
     if [ "$code" = 1 ]; then
       echo "::error::the plan has errors; the comment and the job summary say which"
@@ -38,27 +58,29 @@ case "$COMMAND" in
     outcome=failed
     record() {
       reconciler github record-apply "$ENV_DIR" --pr "$number" --outcome "$outcome" \
-        --plan out/plan.json --log out/plan.log --log out/verify.log --log out/apply.log
+        --plan "$out/plan.json" --log "$out/plan.log" --log "$out/verify.log" \
+        --log "$out/apply.log"
     }
     trap record EXIT
-    reconciler plan "$ENV_DIR" --output text --no-color --out out/plan.json 2>&1 | tee out/plan.log
-    if ! reconciler github check-approved --plan out/plan.json --pr "$number" 2>&1 \
-        | tee out/verify.log; then
+    reconciler plan "$ENV_DIR" --output text --no-color --out "$out/plan.json" 2>&1 \
+      | tee "$out/plan.log"
+    if ! reconciler github check-approved --plan "$out/plan.json" --pr "$number" 2>&1 \
+        | tee "$out/verify.log"; then
       outcome=refused
       exit 1
     fi
-    reconciler apply "$ENV_DIR" --plan out/plan.json --auto-approve --no-color 2>&1 \
-      | tee out/apply.log
+    reconciler apply "$ENV_DIR" --plan "$out/plan.json" --auto-approve \
+      --wait-timeout "$WAIT_TIMEOUT" --no-color 2>&1 | tee "$out/apply.log"
     outcome=applied
     ;;
   drift)
     set +e
-    reconciler plan "$ENV_DIR" --output text --no-color --out out/plan.json --detailed-exitcode
+    reconciler plan "$ENV_DIR" --output text --no-color --out "$out/plan.json" \
+      --detailed-exitcode
     code=$?
     set -e
     echo "exitcode=$code" >> "$GITHUB_OUTPUT"
-    if [ -f out/plan.json ]; then reconciler github drift --plan out/plan.json; fi
-    reconciler snapshot "$ENV_DIR" -o out/snapshot.json || true
+    if [ -f "$out/plan.json" ]; then reconciler github drift --plan "$out/plan.json"; fi
     case "$code" in
       0) echo "No drift." ;;
       2) echo "::error::the cluster differs from the specs; see the drift issue"; exit 1 ;;

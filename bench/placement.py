@@ -82,7 +82,7 @@ def run_once(
     before = replicas.sizes({topic}, (1, 2, 3))
     total = sum(before.values())
     layout = {p: state.replicas for (t, p), state in replicas.partitions({topic}).items()}
-    env_dir = write_env(work / f"env-{index}", topic, partitions, 3, throttle)
+    env_dir = write_env(work / str(index) / "bench", topic, partitions, 3, throttle)
     os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
     started = time.perf_counter()
     planned = plan_environment(env_dir, allow_outside_repo=True)

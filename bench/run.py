@@ -420,7 +420,7 @@ def measure_apply(ctx: Context) -> tuple[report.Stat, report.Stat]:
         replication_factor=ctx.replication_factor,
     )
     names = [t.name for t in topics]
-    env_dir = ctx.work / "env-apply"
+    env_dir = ctx.work / "bench-apply"  # an environment is named after its directory
     write_env_dir(
         env_dir,
         env_files(
@@ -457,7 +457,7 @@ def measure_size(ctx: Context, size: int) -> report.SizeResult:
     topics = make_topics(size, partitions=ctx.partitions, replication_factor=ctx.replication_factor)
     converge_topics(ctx.cluster, topics)
     wait_until_describable(ctx.cluster.bootstrap_servers, size)
-    env_dir = ctx.work / f"env-{size}"
+    env_dir = ctx.work / str(size) / "bench"  # named after its directory
     files = env_files(
         "bench",
         ctx.cluster.bootstrap_servers,

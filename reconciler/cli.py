@@ -311,7 +311,8 @@ def apply(
         from reconciler.engine.saved import check_saved_plan
         from reconciler.render.plan_json import plan_from_json
 
-        check_saved_plan(plan_from_json(plan_file.read_text(encoding="utf-8")), current)
+        saved = plan_from_json(plan_file.read_text(encoding="utf-8"))
+        check_saved_plan(saved, current)
     click.echo(render_text(current, color=_color(color)))
     if current.errors:
         _fail(f"{len(current.errors)} change(s) cannot be made; nothing was applied")
@@ -322,6 +323,11 @@ def apply(
             _fail("refusing to apply without confirmation: pass --auto-approve in automation")
         if not click.confirm("Apply these changes?", default=False):
             _fail("cancelled; nothing was applied")
+        if plan_file is not None:  # the prompt may have waited for hours: look again
+            planned = plan_environment(
+                env_dir, mode=Mode.AGREED, allow_outside_repo=allow_outside_repo
+            )
+            check_saved_plan(saved, planned.plan)
     status = _status_line()
 
     def progress(line: str) -> None:
@@ -521,19 +527,30 @@ def init(
 ) -> None:
     """Scaffold a specs repository: an environment, its schemas, and the four workflows.
 
-    Asks on a terminal for what the flags leave out; asks nothing when they are given.
+    On a terminal and without any of the flags above --action, asks for the environment and
+    how to reach it; given any of them, asks nothing (the others take their defaults).
     """
-    from reconciler.scaffold import ACTION, Setup
+    from reconciler.scaffold import ACTION, Setup, check_environment_name
     from reconciler.scaffold import init as scaffold
 
-    given = environment or bootstrap_servers or msk_cluster
-    if not given and _interactive():
-        environment = click.prompt("Environment name", default="dev")
+    given = (environment, bootstrap_servers, security_protocol, msk_region, msk_cluster)
+    if not any(given) and not manage and _interactive():
+
+        def name(text: str) -> str:
+            try:
+                check_environment_name(text)
+            except ReconcilerError as exc:
+                raise click.BadParameter(str(exc)) from None
+            return text
+
+        environment = click.prompt("Environment name", default="dev", value_proc=name)
         msk_cluster = click.prompt("MSK cluster name (empty: give the brokers)", default="") or None
         if msk_cluster:
             msk_region = click.prompt("Its region", default="eu-central-1")
         else:
             bootstrap_servers = click.prompt("Bootstrap servers (host:port,... or ${VAR})")
+    if msk_region and not msk_cluster:
+        _fail("--msk-region names the region of --msk-cluster: pass both, or neither")
     setup = Setup(
         environment=environment or "dev",
         bootstrap_servers=bootstrap_servers,

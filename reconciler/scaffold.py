@@ -16,6 +16,7 @@ from pathlib import Path
 
 from reconciler import __version__
 from reconciler.core.errors import ReconcilerError
+from reconciler.specs.environment import valid_name
 from reconciler.specs.schema import SCHEMA_DIR
 
 #: The action this release's workflows use, pinned to a commit as zizmor requires (the commit
@@ -25,6 +26,13 @@ WORKFLOWS = ("plan", "apply", "drift", "ci")
 RUNNER = (
     "${{ fromJSON(startsWith(vars.RECONCILER_RUNNER, '[') && vars.RECONCILER_RUNNER || "
     "format('[\"{0}\"]', vars.RECONCILER_RUNNER || 'self-hosted')) }}"
+)
+#: The plan job's runner: RECONCILER_PLAN_RUNNER when set (a runner whose network position
+#: cannot write to the cluster), else the same as the others.
+_PLAN = "(vars.RECONCILER_PLAN_RUNNER || vars.RECONCILER_RUNNER)"
+PLAN_RUNNER = (
+    f"${{{{ fromJSON(startsWith({_PLAN}, '[') && {_PLAN} || "
+    f"format('[\"{{0}}\"]', {_PLAN} || 'self-hosted')) }}}}"
 )
 
 
@@ -81,30 +89,50 @@ def workflow_text(name: str, setup: Setup) -> str:
         ACTION=setup.action,
         VERSION=setup.version,
         RUNNER=RUNNER,
+        PLAN_RUNNER=PLAN_RUNNER,
         VARIABLES=variables,
         ENVIRONMENTS=json.dumps([setup.environment]),
     )
 
 
+def schema_files(out: Path) -> dict[Path, str]:
+    """The JSON Schemas of every spec kind (and of the plan JSON) as OUT's files would be."""
+    return {
+        out / schema.name: schema.read_text(encoding="utf-8")
+        for schema in sorted(SCHEMA_DIR.glob("*.schema.json"))
+    }
+
+
 def write_schemas(out: Path) -> list[Path]:
     """The JSON Schemas of every spec kind (and of the plan JSON), for editors and CI."""
     out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for schema in sorted(SCHEMA_DIR.glob("*.schema.json")):
-        target = out / schema.name
-        target.write_text(schema.read_text(encoding="utf-8"), encoding="utf-8")
-        written.append(target)
-    return written
+    files = schema_files(out)
+    for target, text in files.items():
+        target.write_text(text, encoding="utf-8")
+    return list(files)
+
+
+def check_environment_name(name: str) -> None:
+    """Refuse a name `validate` would refuse, or that would put the files elsewhere."""
+    if not valid_name(name):
+        raise ReconcilerError(
+            f"environment name {name!r} is not allowed: use lowercase letters, digits and - "
+            "(not first or last), e.g. prod or eu-dev; it names the directory under specs/, "
+            "the GitHub environment and the plan comment"
+        )
 
 
 def init(root: Path, setup: Setup, *, force: bool = False) -> list[Path]:
-    """Write the repository's files; refuse (writing nothing) where one exists already."""
+    """Write the repository's files; refuse (writing nothing) where one exists already, or
+    when the environment's name is not one `validate` accepts."""
+    check_environment_name(setup.environment)
     files = {
         root / "specs" / setup.environment / "environment.yaml": environment_text(setup),
         **{
             root / ".github" / "workflows" / f"{name}.yml": workflow_text(name, setup)
             for name in WORKFLOWS
         },
+        **schema_files(root / "schemas"),
     }
     existing = [p for p in files if p.exists()]
     if existing and not force:
@@ -113,4 +141,4 @@ def init(root: Path, setup: Setup, *, force: bool = False) -> list[Path]:
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    return [*files, *write_schemas(root / "schemas")]
+    return list(files)

@@ -108,7 +108,7 @@ def admin_client(conn: Connection) -> AdminClient:
     try:
         return AdminClient(client_config(conn))
     except KafkaException as exc:  # e.g. a caFile librdkafka cannot read
-        raise ReconcilerError(f"Kafka client: {error_text(exc)}") from exc
+        raise ReconcilerError(conn.redact(f"Kafka client: {error_text(exc)}")) from exc
 
 
 @dataclass(frozen=True)
@@ -203,8 +203,10 @@ class KafkaAdmin:
             )
         conn = self.conn
         return ConnectionFailure(
-            f"cannot reach Kafka at {conn.bootstrap_servers} ({conn.security_protocol}) within "
-            f"{conn.timeout_seconds:g}s: {detail}\n  what to do: {hint}"
+            conn.redact(  # ${VAR} values never printed: the spec's text is
+                f"cannot reach Kafka at {conn.bootstrap_servers} ({conn.security_protocol}) "
+                f"within {conn.timeout_seconds:g}s: {detail}\n  what to do: {hint}"
+            )
         )
 
     def topic_metadata(self) -> TopicMetadata:

@@ -101,9 +101,11 @@ class ReplicaAdmin:
             self.admin = KafkaAdminClient(**_config(conn))
         except kafka_errors.KafkaError as exc:
             raise ConnectionFailure(
-                f"cannot reach Kafka at {conn.bootstrap_servers} ({conn.security_protocol}) "
-                f"for replica placement within {conn.timeout_seconds:g}s: {_text(exc)}\n"
-                "  what to do: check that the brokers run and are reachable from here"
+                conn.redact(
+                    f"cannot reach Kafka at {conn.bootstrap_servers} ({conn.security_protocol}) "
+                    f"for replica placement within {conn.timeout_seconds:g}s: {_text(exc)}\n"
+                    "  what to do: check that the brokers run and are reachable from here"
+                )
             ) from exc
 
     def close(self) -> None:

@@ -20,7 +20,10 @@ class Connection:
     """How to reach the Kafka brokers; secrets are read from the environment, never the repo.
 
     As loaded, string fields may still hold `${VAR}` references; `specs.variables.resolve`
-    expands them at connect time so offline commands (validate, show) need no variables set.
+    expands them at connect time so offline commands (validate, show) need no variables set,
+    and records each expansion in `masks`: an error that names the connection goes through
+    `redact`, so it shows `${MSK_DEV_BOOTSTRAP_SERVERS}` (the spec's text), never a variable's
+    value (which may be any variable of the runner's, when a spec is not the reviewed one).
     """
 
     bootstrap_servers: str
@@ -31,10 +34,19 @@ class Connection:
     sasl_username: str | None = None
     sasl_password: str | None = None
     timeout_seconds: float = 15.0
+    #: (value, `${NAME}`) of every variable expanded into the fields above.
+    masks: tuple[tuple[str, str], ...] = ()
 
-    def __repr__(self) -> str:  # keep the password out of tracebacks and logs
+    def redact(self, text: str) -> str:
+        """TEXT with every expanded variable's value replaced by its `${NAME}` (longest
+        first, so a value holding another is replaced whole)."""
+        for value, reference in sorted(self.masks, key=lambda mask: -len(mask[0])):
+            text = text.replace(value, reference)
+        return text
+
+    def __repr__(self) -> str:  # keep the password and variables out of tracebacks and logs
         masked = "***" if self.sasl_password else None
-        return (
+        return self.redact(
             f"Connection(bootstrap_servers={self.bootstrap_servers!r}, "
             f"security_protocol={self.security_protocol!r}, sasl_password={masked!r})"
         )

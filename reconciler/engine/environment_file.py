@@ -14,17 +14,16 @@ from typing import Any
 import yaml
 
 from reconciler.core.errors import ReconcilerError
-from reconciler.specs.files import display_path, yaml_files
-from reconciler.specs.yaml_source import Document, load_documents
+from reconciler.specs.environment import find_environment
+from reconciler.specs.files import display_path
+from reconciler.specs.yaml_source import Document
 
 
 def _environment(env_dir: Path) -> tuple[Path, Document]:
-    for path in yaml_files(env_dir):
-        documents, _ = load_documents(path)
-        for doc in documents:
-            if isinstance(doc.data, dict) and doc.data.get("kind") == "Environment":
-                return path, doc
-    raise ReconcilerError(f"{display_path(env_dir)} has no Environment document")
+    found = find_environment(env_dir)
+    if found is None:
+        raise ReconcilerError(f"{display_path(env_dir)} has no Environment document")
+    return found
 
 
 def environment_path(env_dir: Path) -> Path:

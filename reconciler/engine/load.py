@@ -63,7 +63,7 @@ def _parse(
 def _find_environment(
     env_dir: Path, documents: list[Document], kinds: set[str], problems: list[SpecProblem]
 ) -> Document | None:
-    envs = [d for d in documents if d.data["kind"] == env_kind.KIND]
+    envs = env_kind.environment_documents(documents)
     if not envs and env_kind.KIND in kinds:
         return None  # it exists but is invalid: its own problems are already reported
     if not envs:
@@ -163,6 +163,7 @@ def load(env_dir: str | Path, *, allow_outside_repo: bool = False) -> Desired:
     env_doc = _find_environment(root, documents, seen_kinds, problems)
     include_files: list[Path] = []
     if env_doc is not None:
+        problems.extend(env_kind.misnamed(env_doc, root))
         seen = {p.resolve() for p in own_files}
         include_files, found = _includes(env_doc, root, seen, boundary)
         problems.extend(found)

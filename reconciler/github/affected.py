@@ -1,50 +1,28 @@
 """Which environments a set of changed files touches: their own directory or what they include.
 
-Read from the raw YAML rather than through the validating loader, so an environment whose
-specs a pull request breaks still counts as affected, and its plan shows the errors.
+Read leniently rather than through the validating loader, so an environment whose specs a pull
+request breaks still counts as affected, and its plan shows the errors; but always within the
+spec limits (`specs.environment.find_environment`): this runs on the pull request's YAML, in
+the workflows' `changes` job.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from reconciler.core.errors import ReconcilerError
-
-#: metadata.name's pattern. Names become job matrix values, GitHub environment names and
-#: paths, so anything else is refused rather than passed on.
-SAFE_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
-_SUFFIXES = (".yaml", ".yml")
-
-
-def _documents(env_dir: Path) -> Iterable[Any]:
-    for path in sorted(env_dir.rglob("*")):
-        if path.suffix not in _SUFFIXES or not path.is_file():
-            continue
-        try:
-            yield from yaml.safe_load_all(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError):
-            continue  # broken YAML is the plan's to report; the directory still counts
-
-
-def is_environment(env_dir: Path) -> bool:
-    return any(isinstance(d, dict) and d.get("kind") == "Environment" for d in _documents(env_dir))
+from reconciler.specs.environment import find_environment, valid_name
 
 
 def sources(env_dir: Path) -> list[Path]:
     """The environment's directory and every file or directory its Environment includes."""
     roots = [env_dir.resolve()]
-    for doc in _documents(env_dir):
-        if not isinstance(doc, dict) or doc.get("kind") != "Environment":
-            continue
-        spec = doc.get("spec")
-        includes = spec.get("include") if isinstance(spec, dict) else None
-        if isinstance(includes, list):
-            roots += [(env_dir / entry).resolve() for entry in includes if isinstance(entry, str)]
+    found = find_environment(env_dir)
+    spec = found[1].data.get("spec") if found is not None else None
+    includes = spec.get("include") if isinstance(spec, dict) else None
+    if isinstance(includes, list):
+        roots += [(env_dir / entry).resolve() for entry in includes if isinstance(entry, str)]
     return roots
 
 
@@ -57,7 +35,7 @@ def discover(specs_root: Path) -> list[str]:
     return sorted(
         d.name
         for d in specs_root.iterdir()
-        if d.is_dir() and SAFE_NAME.fullmatch(d.name) and is_environment(d)
+        if d.is_dir() and valid_name(d.name) and find_environment(d) is not None
     )
 
 
@@ -72,7 +50,7 @@ def affected(
     paths = [(repo_root / line.strip()).resolve() for line in changed if line.strip()]
     found = []
     for name in environments:
-        if not SAFE_NAME.fullmatch(name):
+        if not valid_name(name):
             raise ReconcilerError(
                 f"environment name {name!r} is not allowed: use lowercase letters, digits and -"
             )
@@ -83,18 +61,3 @@ def affected(
         if any(_within(p, r) or _within(r, p) for p in paths for r in roots):
             found.append(name)
     return found
-
-
-def environment_name(env_dir: Path) -> str:
-    """metadata.name of the directory's Environment, read leniently; else the directory name.
-
-    Used when no plan could be made, so the error comment replaces the same comment a
-    successful plan of this environment would.
-    """
-    for doc in _documents(env_dir):
-        if isinstance(doc, dict) and doc.get("kind") == "Environment":
-            metadata = doc.get("metadata")
-            name = metadata.get("name") if isinstance(metadata, dict) else None
-            if isinstance(name, str) and SAFE_NAME.fullmatch(name):
-                return name
-    return env_dir.resolve().name

@@ -16,7 +16,7 @@ import click
 
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.model import Plan
-from reconciler.github.affected import affected, discover, environment_name
+from reconciler.github.affected import affected, discover
 from reconciler.github.bodies import (
     Outcome,
     apply_result,
@@ -36,6 +36,7 @@ from reconciler.github.issues import close_drift_issue, upsert_drift_issue
 from reconciler.github.markers import parse_plan_marker
 from reconciler.github.pulls import check_approved, merged_pull, pulls_of_commit
 from reconciler.render.plan_json import plan_from_json
+from reconciler.specs.environment import directory_name
 
 ENV_DIR = click.Path(file_okay=False, path_type=Path)
 FILE = click.Path(dir_okay=False, path_type=Path)
@@ -91,7 +92,7 @@ def _read_text(path: Path | None) -> str:
 
 def _hint(env_dir: Path, url: str | None) -> str:
     """Where the whole plan is when the comment cannot hold it: the run's plan artifact."""
-    artifact = f"`plan-{env_dir.resolve().name}` artifact"
+    artifact = f"`plan-{directory_name(env_dir)}` artifact"
     where = f"of {link('this run', url)}" if url else "of this job's run"
     return f"the full plan is in the {artifact} {where}"
 
@@ -109,7 +110,7 @@ def _body(
     if plan is not None:
         return plan.environment, plan_comment(plan, hint=_hint(env_dir, url), context=context)
     error = _read_text(error_file) or "No plan was made; the job log says why."
-    name = environment_name(env_dir)
+    name = directory_name(env_dir)  # the loader holds metadata.name to it; nothing is parsed
     return name, error_comment(name, error, context=context)
 
 
@@ -127,6 +128,13 @@ def github() -> None:
 )
 @click.option("--specs-dir", type=ENV_DIR, default=Path("specs"), show_default=True)
 @click.option(
+    "--repo-root",
+    type=ENV_DIR,
+    default=Path(),
+    help="The checkout the changed paths are relative to [default: the current directory]; "
+    "the workflows run from outside the pull request's checkout and name it here.",
+)
+@click.option(
     "--environments",
     envvar="RECONCILER_ENVIRONMENTS",
     default=None,
@@ -135,7 +143,12 @@ def github() -> None:
 )
 @click.option("--github-output", "output", default=None, help="Also set this step output.")
 def affected_command(
-    *, changed_files: Any, specs_dir: Path, environments: str | None, output: str | None
+    *,
+    changed_files: Any,
+    specs_dir: Path,
+    repo_root: Path,
+    environments: str | None,
+    output: str | None,
 ) -> None:
     """Print (as a JSON list) the managed environments the changed files touch."""
     if environments:
@@ -147,7 +160,7 @@ def affected_command(
             raise ReconcilerError('--environments must be a JSON list of names, e.g. ["dev"]')
     else:
         names = discover(specs_dir)
-    found = affected(changed_files, specs_dir, names, Path.cwd())
+    found = affected(changed_files, specs_dir, names, repo_root)
     text = json.dumps(found)
     click.echo(text)
     if output:
@@ -265,7 +278,7 @@ def record_apply(
 ) -> None:
     """Add the apply result to the environment's plan comment; the reviewed plan stays."""
     plan = _read_plan(plan_file)
-    name = plan.environment if plan is not None else environment_name(env_dir)
+    name = plan.environment if plan is not None else directory_name(env_dir)
     gh, where = GitHub.from_env(), Repo.parse(repo)
     comment = plan_comment_of(gh, where, number, name, bot_login)
     if comment is None:

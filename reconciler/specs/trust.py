@@ -16,8 +16,8 @@ from typing import Any
 
 from reconciler.core.errors import ReconcilerError
 from reconciler.specs.boundaries import repository_root
-from reconciler.specs.files import yaml_files
-from reconciler.specs.yaml_source import Document, load_documents
+from reconciler.specs.environment import find_environment
+from reconciler.specs.yaml_source import Document
 
 #: Connection settings that do not decide where or with what credentials a plan connects.
 HARMLESS = frozenset({"timeoutSeconds"})
@@ -45,14 +45,8 @@ def identity(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 def environment_document(env_dir: Path) -> Document | None:
     """The directory's Environment document, read within the spec limits (None: none)."""
-    if not env_dir.is_dir():
-        return None
-    for path in yaml_files(env_dir):
-        documents, _ = load_documents(path)
-        for doc in documents:
-            if isinstance(doc.data, dict) and doc.data.get("kind") == "Environment":
-                return doc
-    return None
+    found = find_environment(env_dir)
+    return None if found is None else found[1]
 
 
 def _ca_bytes(ca_file: Any, root: Path) -> bytes | None:

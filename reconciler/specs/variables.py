@@ -1,7 +1,8 @@
 """`${VAR}` references in the Environment's connection fields, expanded at connect time.
 
 Offline commands (validate, show) need no variables set; plan and apply expand them here,
-before any network call, and report every unset variable at its spec line.
+before any network call, and report every unset variable at its spec line. The expanded
+values are recorded on the Connection so that errors show the reference, not the value.
 """
 
 from __future__ import annotations
@@ -47,11 +48,14 @@ def resolve(environment: Environment, environ: Mapping[str, str] | None = None) 
     conn = environment.connection
     problems: list[SpecProblem] = []
     values: dict[str, str] = {}
+    masks: set[tuple[str, str]] = set()
     for spec_field, attr in EXPANDED.items():
         raw = getattr(conn, attr)
         if raw is None:
             continue
         value, missing = expand(raw, env)
+        names = {match.group(1) for match in _VAR.finditer(raw)}
+        masks |= {(env[name], f"${{{name}}}") for name in names if env.get(name)}
         for name in missing:
             hint = (
                 'for the local cluster run: eval "$(reconciler local up)"'
@@ -69,4 +73,4 @@ def resolve(environment: Environment, environ: Mapping[str, str] | None = None) 
         values[attr] = value
     if problems:
         raise SpecError(problems)
-    return replace(conn, **values)  # type: ignore[arg-type]
+    return replace(conn, **values, masks=tuple(sorted(masks)))  # type: ignore[arg-type]

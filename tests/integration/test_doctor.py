@@ -139,7 +139,8 @@ def _limited_user(kafka: LocalCluster) -> None:
         future.result()
 
 
-def write_env(root: Path, cluster: str = "doctor", protocol: str = "SASL_SSL") -> Path:
+def write_env(parent: Path, cluster: str = "doctor", protocol: str = "SASL_SSL") -> Path:
+    root = parent / "doctor"  # an environment is named after its directory
     root.mkdir(parents=True, exist_ok=True)
     sasl = (
         '  sasl: {mechanism: SCRAM-SHA-512, username: "${DOCTOR_USER}", '

@@ -296,8 +296,9 @@ def test_a_pull_request_that_moves_the_connection_gets_the_change_not_a_plan(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """As plan.yml runs it: the base branch's checkout beside the pull request's; the
-    comment shows the connection change for review, and nothing was contacted."""
+    """As plan.yml runs it: from the workspace, the base branch's checkout beside the pull
+    request's (never in it); the comment shows the connection change for review, and nothing
+    was contacted."""
     import socket
     import subprocess
 
@@ -314,15 +315,15 @@ def test_a_pull_request_that_moves_the_connection_gets_the_change_not_a_plan(
     environment.write_text(
         environment.read_text().replace("${KAFKA_BOOTSTRAP_SERVERS}", address), encoding="utf-8"
     )
-    monkeypatch.chdir(head)
-    (head / "out").mkdir()
+    monkeypatch.chdir(tmp_path)  # the workspace
+    (tmp_path / "out").mkdir()
     fake.add_pull(PR, commits=("c3c3c3",))
-    result = reconciler("plan", "specs/it", "--trusted-base", str(base), "--out", "out/plan.json")
+    result = reconciler("plan", "pr/specs/it", "--trusted-base", "base", "--out", "out/plan.json")
     assert result.exit_code == 1
-    (head / "out" / "plan.err").write_text(result.output, encoding="utf-8")
-    assert not (head / "out" / "plan.json").exists()
+    (tmp_path / "out" / "plan.err").write_text(result.output, encoding="utf-8")
+    assert not (tmp_path / "out" / "plan.json").exists()
     args = ("--pr", str(PR), "--plan", "out/plan.json", "--error-file", "out/plan.err")
-    ok(gh("comment-plan", "specs/it", *args))
+    ok(gh("comment-plan", "pr/specs/it", *args))
     [comment] = bot_comments(fake)
     assert "spec.kafka.bootstrapServers" in comment["body"] and address in comment["body"]
     assert "nothing was contacted" in comment["body"]

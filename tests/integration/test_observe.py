@@ -106,14 +106,16 @@ def test_real_plan_json_matches_the_published_schema(
 ) -> None:
     from reconciler.engine.plan import plan_environment
 
-    (tmp_path / "env.yaml").write_text(
+    env_dir = tmp_path / "schema"  # an environment is named after its directory
+    env_dir.mkdir()
+    (env_dir / "env.yaml").write_text(
         "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {name: schema}\nspec:\n"
         "  kafka: {bootstrapServers: '${B}', securityProtocol: PLAINTEXT}\n"
         f"---\napiVersion: reconciler/v1\nkind: Topic\nmetadata: {{name: {topic_prefix}x}}\n"
         "spec: {partitions: 2, replicationFactor: 2, config: {retention.ms: 1d}}\n",
         encoding="utf-8",
     )
-    planned = plan_environment(tmp_path, {"B": bootstrap_servers})
+    planned = plan_environment(env_dir, {"B": bootstrap_servers})
     document = json.loads(json.dumps(plan_to_dict(planned.plan, tool_version="test")))
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     assert list(Draft202012Validator(schema).iter_errors(document)) == []

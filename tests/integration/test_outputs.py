@@ -45,8 +45,8 @@ def endpoint() -> Iterator[MskServer]:
 
 
 def environment(tmp_path: Path, cluster: str, kafka: str) -> Path:
-    env = tmp_path / cluster
-    env.mkdir(exist_ok=True)
+    env = tmp_path / cluster / "dev"  # an environment is named after its directory
+    env.mkdir(parents=True, exist_ok=True)
     (env / "environment.yaml").write_text(
         "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {name: dev}\nspec:\n"
         f"  kafka: {kafka}\n  msk: {{region: {REGION}, clusterName: {cluster}}}\n",

@@ -73,7 +73,7 @@ def specs(tmp_path: Path, topic_prefix: str) -> Specs:
     """An environment owning `<prefix>*`, with the given topics and placement policy."""
 
     def write(*topics: tuple[str, int, int], placement: str = "") -> Path:
-        directory = tmp_path / "env"
+        directory = tmp_path / "it"  # an environment is named after its directory
         directory.mkdir(exist_ok=True)
         (directory / "environment.yaml").write_text(
             "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {name: it}\nspec:\n"

@@ -49,7 +49,7 @@ def specs(tmp_path: Path, topic_prefix: str) -> Specs:
     """Writes an environment directory that owns `<prefix>*` on the test cluster."""
 
     def write(*topics: str, allow_delete: bool = False, kafka: str = "", manage: str = "") -> Path:
-        directory = tmp_path / "env"
+        directory = tmp_path / "it"  # an environment is named after its directory
         directory.mkdir(exist_ok=True)
         for old in directory.glob("*.yaml"):
             old.unlink()

@@ -29,6 +29,12 @@ from reconciler.engine.load import load  # noqa: E402
 from reconciler.kinds.topic.model import Topics  # noqa: E402
 
 
+@pytest.fixture
+def tmp_path(tmp_path: Path) -> Path:
+    """The environment's directory, named as its Environment (`bench`) says."""
+    return tmp_path / "bench"
+
+
 def _write(directory: Path, count: int, replication_factor: int = 2) -> None:
     topics = make_topics(count, replication_factor=replication_factor)
     write_env_dir(
@@ -95,8 +101,8 @@ def test_names_and_ownership() -> None:
 def _environment() -> Topics:
     """The benchmark environment's topic ownership, with no topics declared."""
     with tempfile.TemporaryDirectory() as directory:
-        _write(Path(directory), 1)
-        owner: Topics = load(directory).kinds["Topic"]
+        _write(Path(directory) / "bench", 1)
+        owner: Topics = load(Path(directory) / "bench").kinds["Topic"]
         return owner.only(set())
 
 

@@ -65,12 +65,14 @@ def test_invalid_specs_exit_1_with_every_problem(tmp_path: Path) -> None:
 
 
 def test_unset_variable_is_a_located_error_with_what_to_do(tmp_path: Path) -> None:
-    (tmp_path / "environment.yaml").write_text(
+    env_dir = tmp_path / "x"
+    env_dir.mkdir()
+    (env_dir / "environment.yaml").write_text(
         "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {name: x}\nspec:\n"
         "  kafka:\n    bootstrapServers: ${KAFKA_BOOTSTRAP_SERVERS}\n",
         encoding="utf-8",
     )
-    result = CliRunner().invoke(main, ["plan", str(tmp_path)], env={"KAFKA_BOOTSTRAP_SERVERS": ""})
+    result = CliRunner().invoke(main, ["plan", str(env_dir)], env={"KAFKA_BOOTSTRAP_SERVERS": ""})
     assert result.exit_code == 1
     assert "environment.yaml:6:23: spec.kafka.bootstrapServers" in result.output
     assert "KAFKA_BOOTSTRAP_SERVERS is not set" in result.output

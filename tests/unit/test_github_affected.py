@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from reconciler.core.errors import ReconcilerError
-from reconciler.github.affected import affected, discover, environment_name
+from reconciler.github.affected import affected, discover
 
 ENV = "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {{name: {name}}}\nspec:\n{rest}"
 
@@ -61,8 +62,15 @@ def test_discover_finds_environment_directories_only(repo: Path) -> None:
     assert discover(repo / "specs") == ["dev", "local", "prod"]
 
 
-def test_environment_name_from_metadata_or_directory(repo: Path) -> None:
-    (repo / "specs" / "local" / "environment.yaml").write_text(ENV.format(name="laptop", rest=""))
-    assert environment_name(repo / "specs" / "local") == "laptop"
-    (repo / "specs" / "local" / "environment.yaml").write_text("{broken")
-    assert environment_name(repo / "specs" / "local") == "local"
+def test_hostile_yaml_is_read_within_the_spec_limits(repo: Path) -> None:
+    """The pull request's YAML, read on the runners: 5,000 `[` (PyYAML's own reader recursed
+    into a RecursionError) and a 100 MB file are refused by the spec limits at once; the
+    Environment after them is still found, so the environment still counts."""
+    dev = repo / "specs" / "dev"
+    (dev / "0.yaml").write_text("[" * 5000)
+    with (dev / "1.yaml").open("wb") as huge:
+        huge.truncate(100 * 2**20)  # sparse: costs no disk
+    started = time.monotonic()
+    assert run(repo, "specs/shared/team/topics.yaml") == ["dev", "prod"]
+    assert discover(repo / "specs") == ["dev", "local", "prod"]
+    assert time.monotonic() - started < 2

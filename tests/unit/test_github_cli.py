@@ -117,6 +117,27 @@ def test_comment_plan_posts_the_plan_then_the_error_in_the_same_comment(
     assert not marker.planned
 
 
+def test_an_error_comment_is_keyed_by_the_directory_never_by_what_the_specs_say(
+    run: Run, fake: FakeGitHub, env_dir: Path, tmp_path: Path
+) -> None:
+    """A pull request that names specs/dev `prod` gets a failed plan (the loader refuses the
+    name) whose comment is dev's: prod's reviewed comment is left alone, and no YAML is
+    parsed for the name (the file may be what made the plan fail)."""
+    prod = write_plan(tmp_path / "plan.json", Plan("prod", SPECS, OBSERVED, (CHANGE,)))
+    assert run("comment-plan", str(env_dir), "--pr", "7", "--plan", str(prod)).exit_code == 0
+    dev = tmp_path / "specs" / "dev"
+    dev.mkdir()
+    (dev / "environment.yaml").write_text(
+        "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {name: prod}\nspec: {}\n"
+    )
+    (tmp_path / "plan.err").write_text("error: metadata.name: is 'prod' ...\n")
+    failed = run("comment-plan", str(dev), "--pr", "7", "--error-file", str(tmp_path / "plan.err"))
+    assert failed.exit_code == 0, failed.output
+    assert failed.stdout.startswith("created the dev plan comment on #7")
+    markers = [parse_plan_marker(c["body"]) for c in fake.comments_on(7)]
+    assert [(m.environment, m.planned) for m in markers if m] == [("prod", True), ("dev", False)]
+
+
 def test_plan_body_is_the_comment_without_posting(
     run: Run, fake: FakeGitHub, env_dir: Path, tmp_path: Path
 ) -> None:

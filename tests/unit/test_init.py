@@ -73,8 +73,9 @@ def test_init_asks_on_a_terminal_and_never_overwrites(
 
 def test_the_action_passes_githubs_schema_and_zizmor() -> None:
     check_workflows(ROOT / "action.yml", schema="vendor.github-actions")
-    script = (ROOT / "action" / "run.sh").read_text()
-    assert "${{" not in script  # inputs arrive as environment variables only
+    for script in ("run.sh", "install.sh"):
+        text = (ROOT / "action" / script).read_text()
+        assert "${{" not in text, script  # inputs arrive as environment variables only
 
 
 def test_schemas_are_written_for_editors(tmp_path: Path) -> None:
@@ -87,3 +88,59 @@ def test_schemas_are_written_for_editors(tmp_path: Path) -> None:
         "plan.schema.json",
         "topic.schema.json",
     ]
+
+
+def test_init_never_replaces_a_schema_without_force(tmp_path: Path) -> None:
+    schema = tmp_path / "schemas" / "topic.schema.json"
+    schema.parent.mkdir()
+    schema.write_text("{}  # the repository's own")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    result = CliRunner().invoke(main, ["init", str(tmp_path), "--environment", "prod"])
+    assert result.exit_code == 1
+    assert "schemas/topic.schema.json already exist; nothing was written" in result.output
+    assert schema.read_text() == "{}  # the repository's own"
+    assert not (tmp_path / "specs").exists()
+    forced = CliRunner().invoke(main, ["init", str(tmp_path), "--environment", "prod", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert schema.read_text().startswith("{\n")
+
+
+@pytest.mark.parametrize("name", ["Prod", "dev_1", "../x", "-dev"])
+def test_init_refuses_a_name_validate_would_refuse(tmp_path: Path, name: str) -> None:
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "repo"), "--environment", name])
+    assert result.exit_code == 1
+    assert f"environment name {name!r} is not allowed" in result.output
+    assert not (tmp_path / "repo").exists() and not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--manage", "orders.*"], 'manage: ["orders.*"]'),
+        (["--security-protocol", "SASL_SSL"], "securityProtocol: SASL_SSL"),
+        (["--msk-cluster", "c", "--msk-region", "eu-west-1"], "region: eu-west-1"),
+    ],
+)
+def test_init_asks_nothing_when_any_flag_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags: list[str], expected: str
+) -> None:
+    monkeypatch.setattr("reconciler.cli._interactive", lambda: True)
+    out = init(tmp_path, *flags, stdin="")
+    assert "Environment name" not in out
+    assert expected in (tmp_path / "specs" / "dev" / "environment.yaml").read_text()
+
+
+def test_init_refuses_a_region_without_its_cluster(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["init", str(tmp_path), "--msk-region", "eu-west-1"])
+    assert result.exit_code == 1
+    assert "--msk-region names the region of --msk-cluster" in result.output
+    assert not (tmp_path / "specs").exists()
+
+
+def test_the_prompt_asks_again_for_a_name_validate_would_refuse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("reconciler.cli._interactive", lambda: True)
+    out = init(tmp_path, stdin="Prod\nprod\n\nb-1.example:9094\n")
+    assert "environment name 'Prod' is not allowed" in out
+    assert (tmp_path / "specs" / "prod" / "environment.yaml").is_file()

@@ -19,6 +19,12 @@ spec:
 """
 
 
+@pytest.fixture
+def tmp_path(tmp_path: Path) -> Path:
+    """The environment's directory, named as its Environment (`test`) says."""
+    return tmp_path / "test"
+
+
 def write(root: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         path = root / name
@@ -124,7 +130,7 @@ def test_includes_defaults_and_overrides(tmp_path: Path) -> None:
         tmp_path,
         {
             "shared/topics.yaml": topic("orders", "partitions: 3") + "---\n" + topic("audit", "{}"),
-            "prod/environment.yaml": ENV
+            "prod/environment.yaml": ENV.replace("name: test", "name: prod")
             + "  include: [../shared]\n"
             + "  topics:\n"
             + "    defaults: {replicationFactor: 3, config: {min.insync.replicas: 2}}\n"
@@ -213,6 +219,16 @@ def test_a_secret_written_into_the_specs_is_refused_without_echoing_it(tmp_path:
     assert any("spec.kafka.sasl.password: does not match" in p for p in found)
     assert any("environment.yaml:5:" in p and "literal value for a credential" in p for p in found)
     assert not any("hunter2" in p for p in found)
+
+
+def test_the_environment_is_named_after_its_directory(tmp_path: Path) -> None:
+    """The workflows, the GitHub environment and the pull-request comment know an environment
+    by its directory: a dev directory saying `name: prod` would edit prod's comment."""
+    write(tmp_path.parent / "dev", {"environment.yaml": ENV.replace("name: test", "name: prod")})
+    [problem] = problems(tmp_path.parent / "dev")
+    assert problem.startswith("dev/environment.yaml:3:") or "/dev/environment.yaml:3:" in problem
+    assert "metadata.name: is 'prod', but the environment's directory is 'dev'" in problem
+    assert "set `name: dev`, or rename the directory to 'prod'" in problem
 
 
 def msk_environment(msk: str) -> str:

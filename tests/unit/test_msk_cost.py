@@ -188,7 +188,7 @@ def environment(price_file: str) -> str:
 
 def write_env(root: Path, price_file: str, prices: str | None) -> Path:
     (root / ".git").mkdir(parents=True, exist_ok=True)
-    env = root / "env"
+    env = root / "dev"  # an environment is named after its directory
     env.mkdir(exist_ok=True)
     (env / "environment.yaml").write_text(environment(price_file), encoding="utf-8")
     (env / "cluster.yaml").write_text(yaml.safe_dump(SEED_DOC), encoding="utf-8")

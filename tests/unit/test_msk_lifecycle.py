@@ -144,11 +144,13 @@ spec:
 def test_the_policy_comes_from_the_environment_and_is_part_of_the_specs_digest(
     tmp_path: Path,
 ) -> None:
-    (tmp_path / "cluster.yaml").write_text(yaml.safe_dump(SEED_DOC), encoding="utf-8")
+    env_dir = tmp_path / "dev"  # an environment is named after its directory
+    env_dir.mkdir()
+    (env_dir / "cluster.yaml").write_text(yaml.safe_dump(SEED_DOC), encoding="utf-8")
     digests = []
     for policy, expected in (("", "warn"), ("  policy: {endOfSupport: error}\n", "error")):
-        (tmp_path / "environment.yaml").write_text(ENVIRONMENT + policy, encoding="utf-8")
-        loaded = load(tmp_path)
+        (env_dir / "environment.yaml").write_text(ENVIRONMENT + policy, encoding="utf-8")
+        loaded = load(env_dir)
         desired = loaded.kinds["MskCluster"]
         assert isinstance(desired, MskDesired)
         assert (desired.spec, desired.region, desired.end_of_support) == (

@@ -17,6 +17,7 @@ from reconciler.core.errors import SpecError
 from reconciler.engine.load import load
 from reconciler.engine.plan import plan_environment
 from reconciler.specs.trust import UntrustedConnection
+from reconciler.specs.variables import resolve
 
 TOPIC = (
     "apiVersion: reconciler/v1\nkind: Topic\nmetadata: {name: orders}\n"
@@ -25,7 +26,7 @@ TOPIC = (
 
 
 def environment(kafka: str = "{bootstrapServers: '${B}', securityProtocol: PLAINTEXT}") -> str:
-    head = "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {name: t}\nspec:\n"
+    head = "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {name: env}\nspec:\n"
     return f"{head}  kafka: {kafka}\n"
 
 
@@ -263,3 +264,29 @@ def test_an_unchanged_connection_goes_on_to_connect(
     assert result.exit_code == 1
     assert "cannot reach Kafka" in result.output
     assert seen
+
+
+def test_a_connection_error_names_the_variable_never_its_value(tmp_path: Path) -> None:
+    """Without --trusted-base (a laptop, or a workflow that forgot it) a spec may put any of
+    the runner's variables into bootstrapServers. Resolving and connecting fail, and the
+    error (which becomes the comment) shows the spec's `${SECRET_TOKEN_X}`, not its value."""
+    kafka = "{bootstrapServers: '${SECRET_TOKEN_X}.invalid:9', timeoutSeconds: 2}"
+    env_dir = repo(tmp_path, {"env/env.yaml": environment(kafka)})
+    result = CliRunner().invoke(main, ["plan", str(env_dir)], env={"SECRET_TOKEN_X": "s3cr3tvalue"})
+    assert result.exit_code == 1
+    assert "cannot reach Kafka at ${SECRET_TOKEN_X}.invalid:9 (SSL)" in result.output
+    assert "s3cr3tvalue" not in result.output
+
+
+def test_redact_replaces_every_expanded_value_with_its_reference(tmp_path: Path) -> None:
+    kafka = (
+        "{bootstrapServers: '${HOST}:9096,${HOST_2:-b-2}:9096', securityProtocol: SASL_SSL, "
+        "sasl: {mechanism: SCRAM-SHA-512, username: '${USER_NAME}', password: '${PASSWORD}'}}"
+    )
+    env_dir = repo(tmp_path, {"env/env.yaml": environment(kafka)})
+    environ = {"HOST": "b-1.internal", "USER_NAME": "app", "PASSWORD": "pw-b-1.internal-x"}
+    conn = resolve(load(env_dir).environment, environ)
+    assert conn.bootstrap_servers == "b-1.internal:9096,b-2:9096"  # a default is spec text
+    text = f"{conn.bootstrap_servers} as {conn.sasl_username}/{conn.sasl_password}"
+    assert conn.redact(text) == "${HOST}:9096,b-2:9096 as ${USER_NAME}/${PASSWORD}"
+    assert "b-1.internal" not in repr(conn)

@@ -10,7 +10,9 @@ GitHub workflow JSON Schema (check-jsonschema) and zizmor, which must both pass.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
+import shlex
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -19,6 +21,9 @@ from typing import Any
 
 import pytest
 import yaml
+
+from reconciler.scaffold import PLAN_RUNNER
+from reconciler.specs.environment import valid_name
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
 NAMES = ("ci", "plan", "apply", "drift")
@@ -30,6 +35,7 @@ VERSION = re.compile(r"v\d+\.\d+\.\d+")
 RUNNER = "vars.RECONCILER_RUNNER"
 FORK_GUARD = "github.event.pull_request.head.repo.full_name == github.repository"
 AWS = "aws-actions/configure-aws-credentials"
+PLAN_ENVIRONMENT = "reconciler_plan"
 #: Every write scope a job may hold, and why; anything else is read or absent.
 WRITES = {
     ("plan", "plan"): {"id-token", "pull-requests"},
@@ -96,7 +102,31 @@ def test_every_job_has_a_timeout() -> None:
     for name, job_id, job in jobs():
         timeout = job.get("timeout-minutes")
         assert isinstance(timeout, int), (name, job_id)
-        assert 0 < timeout <= 60, (name, job_id)
+        assert 0 < timeout <= (615 if job_id == "apply" else 60), (name, job_id)
+
+
+def _outlasts_every_wait(job: dict[str, Any], step: dict[str, Any], wait_seconds: int) -> None:
+    """apply runs the MSK operations one at a time and then the replica moves, each waited on
+    for up to --wait-timeout: the step must end before the job (so the result is recorded)
+    and leave room for all of them and an hour of planning and verifying."""
+    from reconciler.kinds.msk_cluster.rules import CLUSTER_OPERATIONS
+
+    waits = len(CLUSTER_OPERATIONS) + 1
+    assert step["timeout-minutes"] < job["timeout-minutes"]
+    assert step["timeout-minutes"] * 60 >= waits * wait_seconds + 3600
+
+
+def test_the_apply_job_outlasts_every_wait_an_apply_may_make() -> None:
+    job = load("apply")["jobs"]["apply"]
+    [step] = [s for s in steps(job) if s.get("name") == "Apply"]
+    wait = re.search(r"--wait-timeout (\d+)", step["run"])
+    assert wait, "the wait is said, not left to the default"
+    _outlasts_every_wait(job, step, int(wait[1]))
+    scaffolded = _scaffolded()["apply"]["jobs"]["apply"]
+    [action] = [s for s in steps(scaffolded) if s.get("with", {}).get("command") == "apply"]
+    _outlasts_every_wait(scaffolded, action, int(action["with"]["wait-timeout"]))
+    script = (WORKFLOWS.parents[1] / "action" / "run.sh").read_text()
+    assert '--wait-timeout "$WAIT_TIMEOUT"' in script
 
 
 def test_cluster_jobs_run_on_the_configured_self_hosted_runner_and_others_on_hosted() -> None:
@@ -141,9 +171,22 @@ def test_apply_runs_under_an_environment_one_at_a_time_never_cancelled() -> None
     assert "--plan out/plan.json" in apply_step["run"]  # apply refuses a changed state itself
 
 
-def test_no_other_job_deploys_to_an_environment() -> None:
-    deploying = {(n, j) for n, j, job in jobs() if "environment" in job}
-    assert deploying == {("apply", "apply")}
+def test_a_pull_requests_plan_waits_for_the_plan_environment_and_nothing_else_deploys() -> None:
+    """apply runs under the environment of its name. A pull request's plan, on the self-hosted
+    runner, runs under `reconciler_plan`, whose required reviewers approve each run and whose
+    subject alone the plan role trusts (docs/gitops.md); no specs directory can have that
+    name, so it never doubles as an apply environment."""
+    deploying = {(n, j): job["environment"] for n, j, job in jobs() if "environment" in job}
+    assert deploying == {
+        ("apply", "apply"): "${{ matrix.environment }}",
+        ("plan", "plan"): PLAN_ENVIRONMENT,
+    }
+    assert not valid_name(PLAN_ENVIRONMENT)
+    scaffolded = _scaffolded()
+    assert scaffolded["plan"]["jobs"]["plan"]["environment"] == PLAN_ENVIRONMENT
+    assert scaffolded["apply"]["jobs"]["apply"]["environment"] == "${{ matrix.environment }}"
+    assert load("plan")["jobs"]["plan"]["runs-on"] == PLAN_RUNNER
+    assert "vars.RECONCILER_PLAN_RUNNER" in PLAN_RUNNER
 
 
 def test_forks_never_reach_the_cluster() -> None:
@@ -164,11 +207,133 @@ def test_pull_requests_run_the_base_branchs_reconciler_which_says_where_to_conne
         checkouts = [c["with"] for c in uses(job, "actions/checkout")]
         assert {"ref": base, "path": "base", "persist-credentials": False} in checkouts, job_id
         installs = [s["run"] for s in steps(job) if "pip install" in s.get("run", "")]
-        assert installs and all(i.rstrip().endswith("base") for i in installs), job_id
+        assert installs and all(
+            i.rstrip().endswith('pip install "$GITHUB_WORKSPACE/base"') for i in installs
+        ), job_id
     for job_id in ("plan", "plan-fork"):
         runs = [s.get("run", "") for s in steps(load("plan")["jobs"][job_id])]
-        plans = [r for r in runs if "reconciler plan " in r]
-        assert plans and all("--trusted-base ../base" in r for r in plans), job_id
+        plans = [r for r in runs if '"${reconciler[@]}" plan ' in r]
+        assert plans and all("--trusted-base base " in r for r in plans), job_id
+
+
+# -- no file of a checkout is ever code: Python runs isolated, never in a pull request's checkout
+
+#: Where a command starts in a shell line: at its start, after punctuation (`|`, `&&`, `;`,
+#: `(`, `$(`...) and after these keywords.
+_COMMAND_START = {"if", "then", "do", "else", "elif", "while"}
+_PYTHON = re.compile(r"(?:.*/)?python(?:3(?:\.\d+)?)?")
+_PR_TRIGGERS = {"pull_request", "pull_request_target"}
+
+
+def _commands(script: str) -> Iterator[list[str]]:
+    """Each simple command of a bash script, as its words (quotes removed)."""
+    for line in script.replace("\\\n", " ").splitlines():
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        words: list[str] = []
+        for token in lexer:
+            if token in _COMMAND_START or not token.strip("();|&!") or token.endswith("$"):
+                if words:
+                    yield words
+                words = []
+            else:
+                words.append(token)
+        if words:
+            yield words
+
+
+def unisolated_python(script: str) -> list[str]:
+    """Commands that start a Python process which may import from the working directory or
+    from PYTHON* variables: anything but `<python> -I ...` (so never `pip` or the
+    `reconciler` console script, whose interpreter runs without -I)."""
+    found = []
+    for words in _commands(script):
+        head = words[0]
+        python = bool(_PYTHON.fullmatch(head)) and words[1:2] != ["-I"]
+        if python or head in {"pip", "pip3", "reconciler"} or head.endswith("/pip"):
+            found.append(" ".join(words))
+    return found
+
+
+def _inside(directory: str, checkout: str) -> bool:
+    """Whether a working directory (relative to the workspace) lies in a checkout."""
+    directory, checkout = posixpath.normpath(directory or "."), posixpath.normpath(checkout)
+    return checkout in {".", directory} or directory.startswith(checkout + "/")
+
+
+def checkout_violations(workflow: dict[Any, Any]) -> list[str]:
+    """Every Python process a workflow starts is isolated (`python -I`), and on a pull request
+    no step runs with the pull request's checkout as its working directory: a `pip/` or
+    `reconciler/` folder there would otherwise be imported in place of the real one."""
+    on = workflow.get("on") or workflow.get(True) or {}
+    pull_request = bool(_PR_TRIGGERS & set(on if isinstance(on, dict | list) else [on]))
+    default = (workflow.get("defaults") or {}).get("run", {}).get("working-directory", "")
+    found = []
+    for job_id, job in workflow["jobs"].items():
+        job_default = (job.get("defaults") or {}).get("run", {}).get("working-directory", default)
+        checkouts = [
+            str((c.get("with") or {}).get("path", "."))
+            for c in uses(job, "actions/checkout")
+            if "ref" not in (c.get("with") or {})  # a pull request's run: its merge commit
+        ]
+        for step in steps(job):
+            if "run" not in step:
+                continue
+            where = f"{job_id}: {step.get('name') or step['run'].splitlines()[0]}"
+            found += [f"{where}: not `python -I`: {c}" for c in unisolated_python(step["run"])]
+            cwd = str(step.get("working-directory", job_default))
+            if pull_request and "${{" not in cwd and any(_inside(cwd, c) for c in checkouts):
+                found.append(f"{where}: runs in the pull request's checkout ({cwd or '.'})")
+    return found
+
+
+def test_the_rule_catches_a_pull_requests_pip_standing_in_for_the_real_one() -> None:
+    """The shape the review found in plan.yml: `python -m pip install ../base` run inside the
+    pull request's checkout, then the `reconciler` console script."""
+    workflow = yaml.safe_load(
+        "on: pull_request\njobs:\n  plan:\n    defaults: {run: {working-directory: pr}}\n"
+        "    steps:\n      - uses: actions/checkout@x\n        with: {path: pr}\n"
+        "      - run: python -m pip install ../base\n"
+        "      - run: |\n          set +e\n          reconciler plan specs/dev || pip list\n"
+        "        working-directory: ${{ runner.temp }}\n"
+    )
+    assert checkout_violations(workflow) == [
+        "plan: python -m pip install ../base: not `python -I`: python -m pip install ../base",
+        "plan: python -m pip install ../base: runs in the pull request's checkout (pr)",
+        "plan: set +e: not `python -I`: reconciler plan specs/dev",
+        "plan: set +e: not `python -I`: pip list",
+    ]
+    isolated = '"$RUNNER_TEMP/venv/bin/python" -I -m reconciler plan x | tee out.log'
+    assert unisolated_python(isolated) == []
+    assert unisolated_python('r=$(python -m reconciler --version); x=("$V/python" -I)') == [
+        "python -m reconciler --version"
+    ]
+
+
+def _scaffolded() -> dict[str, dict[str, Any]]:
+    from reconciler.scaffold import WORKFLOWS as TEMPLATES
+    from reconciler.scaffold import Setup, workflow_text
+
+    return {name: yaml.safe_load(workflow_text(name, Setup())) for name in TEMPLATES}
+
+
+@pytest.mark.parametrize("name", ["plan", "apply", "drift"])
+def test_no_python_process_imports_from_a_checkout(name: str) -> None:
+    """ci.yml is the exception: it tests the pull request's own code, on a hosted runner
+    with no credentials."""
+    assert checkout_violations(load(name)) == []
+
+
+def test_the_scaffolded_workflows_and_the_action_import_nothing_from_a_checkout() -> None:
+    for name, workflow in _scaffolded().items():
+        assert checkout_violations(workflow) == [], name
+    action = yaml.safe_load((WORKFLOWS.parents[1] / "action.yml").read_text())
+    runs = [s for s in action["runs"]["steps"] if "run" in s]
+    assert runs
+    for step in runs:
+        # the caller's workspace may be a pull request's checkout: every step runs elsewhere
+        assert step["working-directory"] == "${{ runner.temp }}", step["name"]
+        assert unisolated_python(step["run"]) == [], step["name"]
 
 
 def test_plan_fails_on_errors_not_changes_and_drift_fails_on_drift() -> None:
