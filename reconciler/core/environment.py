@@ -13,6 +13,8 @@ from typing import Literal
 from reconciler.core.model import Location
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+#: How topics are reached: Kafka's admin API on the brokers, or MSK's control plane (IAM).
+TopicApi = Literal["kafka", "msk"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Connection:
     sasl_username: str | None = None
     sasl_password: str | None = None
     timeout_seconds: float = 15.0
+    api: TopicApi = "kafka"
 
     def __repr__(self) -> str:  # keep the password out of tracebacks and logs
         masked = "***" if self.sasl_password else None
