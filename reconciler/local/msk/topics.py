@@ -55,8 +55,12 @@ class TopicView:
     status: dict[str, str] = field(default_factory=dict)
 
 
-def _kafka_failure(error: str) -> ApiError:
+def _kafka_failure(error: str, topic: str | None = None) -> ApiError:
+    """Kafka's answer as MSK's error; a write to a topic that does not exist (`topic`)
+    answers NotFoundException, as MSK's UpdateTopic and DeleteTopic do."""
     name = error.split(":", 1)[0].strip()
+    if topic is not None and name == "UNKNOWN_TOPIC_OR_PART":
+        return ApiError("NotFoundException", f"Topic {topic} does not exist.", "topicName")
     return ApiError(_KAFKA_ERRORS.get(name, "KafkaRequestException"), error)
 
 
@@ -233,8 +237,6 @@ class TopicApi(BackendState):
                 if has_configs
                 else "Specify configs or a partition count."
             )
-        if name not in self._kafka().topic_metadata([name]):
-            raise ApiError("NotFoundException", f"Topic {name} does not exist.", "topicName")
         if has_configs:
             ops = [(key, value) for key, value in _parse_configs(params["Configs"]).items()]
             error = self._kafka().alter_topic_configs({name: ops}, validate_only=False)[name]
@@ -242,17 +244,15 @@ class TopicApi(BackendState):
             counts = {name: int(params["PartitionCount"])}
             error = self._kafka().create_partitions(counts, validate_only=False)[name]
         if error:
-            raise _kafka_failure(error)
+            raise _kafka_failure(error, name)
         self._written(name, "UPDATING")
         return self._reply(cluster, name, "UPDATING")
 
     def delete_topic(self, params: Json) -> Json:
         cluster = self._topic_cluster(params)
         name = str(params["TopicName"])
-        if name not in self._kafka().topic_metadata([name]):
-            raise ApiError("NotFoundException", f"Topic {name} does not exist.", "topicName")
         error = self._kafka().delete_topics([name])[name]
         if error:
-            raise _kafka_failure(error)
+            raise _kafka_failure(error, name)
         self._written(name, "DELETING")
         return self._reply(cluster, name, "DELETING")
