@@ -1,4 +1,5 @@
-"""The `reconciler` command: validate, show, plan, apply, snapshot, github, and a local cluster.
+"""The `reconciler` command: validate, show, plan, apply, snapshot, outputs, doctor, github, and
+a local cluster.
 
 Exit codes (as `terraform plan`): 0 success or no changes; 1 error (invalid specs, an
 unreachable cluster, a change that policy forbids or Kafka cannot make); 2 changes present,
@@ -12,10 +13,12 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -24,8 +27,10 @@ import click
 
 from reconciler import __version__
 from reconciler.core.errors import ReconcilerError
+from reconciler.core.listeners import LISTENERS
 
 if TYPE_CHECKING:
+    from reconciler.core.environment import Environment
     from reconciler.core.model import Plan
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -542,3 +547,67 @@ def init(
         click.echo(f"wrote {path}")
     env_dir = root / "specs" / setup.environment
     click.echo(f"next: reconciler import {env_dir} (adopt what the cluster runs), then commit")
+
+
+def _load_environment(env_dir: Path, allow_outside_repo: bool) -> Environment:
+    from reconciler.engine.load import load
+
+    return load(env_dir, allow_outside_repo=allow_outside_repo).environment
+
+
+@main.command()
+@click.argument("env_dir", type=ENV_DIR)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["text", "json", "env", "properties"]),
+    default="text",
+    show_default=True,
+    help="text/json: every output, as terraform output prints them; env/properties: the "
+    "client settings of one listener.",
+)
+@click.option(
+    "--listener",
+    type=click.Choice([listener.name for listener in LISTENERS]),
+    help="The listener for env/properties [default: the one securityProtocol uses].",
+)
+@_outside_repo
+def outputs(env_dir: Path, fmt: str, listener: str | None, allow_outside_repo: bool) -> None:
+    """Print what `terraform output` gives for ENV_DIR's MSK cluster: ARN, version, bootstrap
+    brokers per listener, ZooKeeper connect strings; or a client's env / properties."""
+    from reconciler.clients.session import Clients
+    from reconciler.kinds.msk_cluster.observe import reading
+    from reconciler.kinds.msk_cluster.outputs import read_outputs, render_outputs
+    from reconciler.specs.variables import expand
+
+    environment = _load_environment(env_dir, allow_outside_repo)
+    msk = environment.msk
+    if msk is None:
+        raise ReconcilerError(
+            f"{env_dir}: outputs reads the MSK cluster, and this Environment names none: add "
+            "spec.msk (region, clusterName) to it"
+        )
+    connection = environment.connection
+    if connection.ca_file:  # only a path; a variable that is not set means "no CA bundle"
+        connection = replace(connection, ca_file=expand(connection.ca_file, os.environ)[0] or None)
+    clients = Clients(connection, msk)
+    with reading("reading the cluster's outputs"):
+        found = read_outputs(clients.msk(), msk.cluster, msk.region)
+    click.echo(render_outputs(found, fmt, connection, listener), nl=False)
+
+
+@main.command()
+@click.argument("env_dir", type=ENV_DIR)
+@_outside_repo
+def doctor(env_dir: Path, allow_outside_repo: bool) -> None:
+    """Check, one line each, what ENV_DIR's connection needs: the MSK cluster, each broker's
+    DNS, TCP, listener and TLS, SASL, the reconciler's permissions, the security groups.
+    Exits 1 when a check fails, with what to do."""
+    from reconciler.doctor.checks import render
+    from reconciler.doctor.run import run_doctor
+
+    report = run_doctor(env_dir, allow_outside_repo=allow_outside_repo)
+    click.echo(render(report.header, report.checks), nl=False)
+    if report.failed:
+        sys.exit(EXIT_ERROR)

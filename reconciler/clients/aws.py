@@ -1,4 +1,5 @@
-"""AWS APIs (MSK, CloudWatch Logs) behind one facade: the only importer of boto3 and botocore.
+"""AWS APIs (MSK, CloudWatch Logs, EC2) behind one facade: the only importer of boto3 and
+botocore.
 
 `Service.call` and `Service.pages` return plain dicts and turn botocore's exceptions into
 `core.errors.ApiError` (the service refused: its code and message) or `ConnectionFailure`
@@ -24,6 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from reconciler.core.errors import AWS_WHAT_TO_DO, ApiError, ConnectionFailure
 
 if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
     from mypy_boto3_kafka import KafkaClient
     from mypy_boto3_logs import CloudWatchLogsClient
 
@@ -76,6 +78,15 @@ def logs_client(
     )
 
 
+def ec2_client(
+    region: str | None = None, endpoint_url: str | None = None, config: Config | None = None
+) -> EC2Client:
+    """EC2, for the security groups of the brokers (`doctor`); AWS_ENDPOINT_URL_EC2 applies."""
+    return boto3.client(
+        "ec2", region_name=region, endpoint_url=endpoint_url, config=config or retry_config()
+    )
+
+
 class Service:
     """One AWS service client; every call returns a plain dict or raises a core error."""
 
@@ -112,6 +123,10 @@ def msk_service(region: str | None, endpoint_url: str | None = None) -> Service:
 
 def logs_service(region: str | None, endpoint_url: str | None = None) -> Service:
     return _service(lambda: logs_client(region, endpoint_url), "CloudWatch Logs")
+
+
+def ec2_service(region: str | None, endpoint_url: str | None = None) -> Service:
+    return _service(lambda: ec2_client(region, endpoint_url), "EC2")
 
 
 def _service(make: Any, label: str) -> Service:

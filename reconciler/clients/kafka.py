@@ -20,6 +20,9 @@ from typing import Any
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import (
+    AclBindingFilter,
+    AclOperation,
+    AclPermissionType,
     AdminClient,
     AlterConfigOpType,
     ConfigEntry,
@@ -27,6 +30,7 @@ from confluent_kafka.admin import (
     ConfigSource,
     NewPartitions,
     NewTopic,
+    ResourcePatternType,
     ResourceType,
 )
 
@@ -165,7 +169,13 @@ class KafkaAdmin:
             "`reconciler local status`), that securityProtocol matches the listener "
             "(MSK: 9092 PLAINTEXT, 9094 TLS, 9096 SASL/SCRAM)"
         )
-        if "PLAINTEXT broker listener" in detail:
+        if "SASL authentication error" in detail or "Authentication failed" in detail:
+            hint = (
+                "the brokers refused the SASL login: check kafka.sasl.username and the password "
+                "variable (on MSK, the user's secret in Secrets Manager associated with the "
+                "cluster) and the mechanism (MSK's SCRAM listener takes SCRAM-SHA-512)"
+            )
+        elif "PLAINTEXT broker listener" in detail:
             hint = (
                 "this listener speaks plaintext: set kafka.securityProtocol: PLAINTEXT (the "
                 "default is SSL), or use the brokers' TLS port (MSK: 9094)"
@@ -242,6 +252,22 @@ class KafkaAdmin:
             LOG.info("cannot read broker %s configs; inherited values stay unknown", broker_id)
             return None
         return {name: e.value for name, e in entries.items() if e.value is not None}
+
+    def access(self, broker_id: int) -> dict[str, str | None]:
+        """Whether this client may read what the reconciler reads: a broker's configs
+        (DescribeConfigs) and the ACLs (DescribeAcls); None or the broker's error, per call."""
+        results: dict[str, str | None] = {}
+        resource = ConfigResource(ResourceType.BROKER, str(broker_id))
+        [future] = self.admin.describe_configs([resource], request_timeout=self.timeout).values()
+        results["describe configs"] = _collect({"": future})[""]
+        # None matches any name, principal and host (confluent-kafka's stubs say str only).
+        everything = AclBindingFilter(
+            ResourceType.ANY, None, ResourcePatternType.ANY, None, None,  # type: ignore[arg-type]
+            AclOperation.ANY, AclPermissionType.ANY,
+        )  # fmt: skip
+        acls = self.admin.describe_acls(everything, request_timeout=self.timeout)
+        results["describe ACLs"] = _collect({"": acls})[""]
+        return results
 
     def topic_configs(
         self, names: Collection[str], keep: Keep

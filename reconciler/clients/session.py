@@ -20,6 +20,7 @@ from reconciler.core.errors import (
     Unavailable,
     aws_failure,
 )
+from reconciler.core.listeners import client_listeners
 
 if TYPE_CHECKING:
     from reconciler.clients.aws import Service
@@ -27,14 +28,6 @@ if TYPE_CHECKING:
     from reconciler.clients.replicas import ReplicaAdmin
     from reconciler.clients.topics import TopicAdmin, TopicMetadata
 
-#: GetBootstrapBrokers keys per security protocol, private before public. SASL_SSL means
-#: SCRAM here: the reconciler does not speak IAM (OAUTHBEARER) to brokers yet, so it never
-#: picks the IAM listener for a mechanism that would fail there.
-BOOTSTRAP_KEYS = {
-    "PLAINTEXT": ("BootstrapBrokerString",),
-    "SSL": ("BootstrapBrokerStringTls", "BootstrapBrokerStringPublicTls"),
-    "SASL_SSL": ("BootstrapBrokerStringSaslScram", "BootstrapBrokerStringPublicSaslScram"),
-}
 #: Cluster states in which MSK answers GetBootstrapBrokers.
 SERVING = frozenset({"ACTIVE", "UPDATING", "HEALING", "MAINTENANCE", "REBOOTING_BROKER"})
 
@@ -42,12 +35,17 @@ SERVING = frozenset({"ACTIVE", "UPDATING", "HEALING", "MAINTENANCE", "REBOOTING_
 def pick_bootstrap(
     brokers: Mapping[str, str], security_protocol: str, sasl_mechanism: str | None
 ) -> str | None:
-    """The bootstrap string a client with this protocol uses, from GetBootstrapBrokers."""
+    """The bootstrap string a client with this protocol uses, from GetBootstrapBrokers
+    (core.listeners: private before public).
+
+    SASL_SSL means SCRAM here: the reconciler does not speak IAM (OAUTHBEARER) to brokers
+    yet, so it never picks the IAM listener for a mechanism that would fail there.
+    """
     if security_protocol == "SASL_SSL" and not (sasl_mechanism or "").startswith("SCRAM"):
         return None
-    for key in BOOTSTRAP_KEYS.get(security_protocol, ()):
-        if brokers.get(key):
-            return brokers[key]
+    for listener in client_listeners(security_protocol, sasl_mechanism):
+        if brokers.get(listener.member):
+            return brokers[listener.member]
     return None
 
 
@@ -73,6 +71,7 @@ class Clients:
         self._cluster: tuple[ClusterView, TopicMetadata] | None = None
         self._msk: Service | None = None
         self._logs: Service | None = None
+        self._ec2: Service | None = None
 
     def msk(self) -> Service:
         if self._msk is None:
@@ -87,6 +86,13 @@ class Clients:
 
             self._logs = logs_service(self.msk_ref.region if self.msk_ref else None)
         return self._logs
+
+    def ec2(self) -> Service:
+        if self._ec2 is None:
+            from reconciler.clients.aws import ec2_service
+
+            self._ec2 = ec2_service(self.msk_ref.region if self.msk_ref else None)
+        return self._ec2
 
     def bootstrap_servers(self) -> str:
         """The brokers to connect to: the specs', else those MSK reports for the protocol.

@@ -96,6 +96,48 @@ class Orphan:
 
 
 @dataclass(frozen=True)
+class CostPart:
+    """One metered quantity of a month at its unit price; `unit_price` None: no price known."""
+
+    component: str  # "brokers", "storage", "provisioned throughput"
+    quantity: float
+    unit: str  # "kafka.t3.small broker-hours", "GB-months", "MB/s-months"
+    unit_price: float | None
+
+    @property
+    def monthly(self) -> float | None:
+        return None if self.unit_price is None else self.quantity * self.unit_price
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What one resource costs a month before and after the plan, and where the prices came
+    from. A side is None when the resource does not exist on it (before a create)."""
+
+    kind: str
+    name: str
+    region: str | None
+    currency: str
+    source: str
+    before: tuple[CostPart, ...] | None
+    after: tuple[CostPart, ...] | None
+
+    @staticmethod
+    def total(parts: tuple[CostPart, ...] | None) -> float | None:
+        """The month's total; None when a part has no price (unknown is said, not guessed)."""
+        if parts is None:
+            return 0.0
+        monthly = [p.monthly for p in parts]
+        return None if None in monthly else sum(m for m in monthly if m is not None)
+
+    @property
+    def unpriced(self) -> tuple[CostPart, ...]:
+        """The parts, on either side, that have no price."""
+        sides = (*(self.before or ()), *(self.after or ()))
+        return tuple(dict.fromkeys(p for p in sides if p.unit_price is None))
+
+
+@dataclass(frozen=True)
 class Plan:
     """The reviewed unit of work: what changes, how risky, and the state it was made from."""
 
@@ -105,6 +147,8 @@ class Plan:
     changes: tuple[Change, ...]
     orphans: tuple[Orphan, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: Monthly costs before -> after of the resources a kind can price (MSK clusters).
+    costs: tuple[Cost, ...] = ()
 
     @property
     def errors(self) -> tuple[Change, ...]:

@@ -179,7 +179,7 @@ def load(env_dir: str | Path, *, allow_outside_repo: bool = False) -> Desired:
                 )
             )
     environment = env_kind.parse_environment(env_doc) if env_doc is not None else None
-    loading = Loading(environment, env_doc)
+    loading = Loading(environment, env_doc, boundary)
     desired = {}
     every = (*documents, *included)
     for kind in KINDS:

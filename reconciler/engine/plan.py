@@ -17,11 +17,11 @@ from reconciler.clients.session import Clients
 from reconciler.core.changes import blocked
 from reconciler.core.digests import digest
 from reconciler.core.errors import Unavailable
-from reconciler.core.model import Change, Orphan, Plan
+from reconciler.core.model import Change, Cost, Orphan, Plan
 from reconciler.engine.load import load
 from reconciler.engine.model import Desired, Observed
 from reconciler.kinds.base import Context, Mode
-from reconciler.kinds.registry import KINDS
+from reconciler.kinds.registry import CHECKS, KINDS
 from reconciler.specs.trust import check_trusted
 from reconciler.specs.variables import resolve
 
@@ -57,7 +57,8 @@ def observed_digest(desired: Desired, observed: Observed) -> str:
 
 
 def build_plan(desired: Desired, observed: Observed, now: datetime | None = None) -> Plan:
-    """Every kind's changes in registry order (the order they apply), then orphans, warnings.
+    """Every kind's changes in registry order (the order they apply), then orphans, warnings
+    (the kinds' and the checks across kinds'), and costs.
 
     A kind missing from `observed` could not be read (its service does not exist yet): it
     is left out, and the plan says so.
@@ -66,6 +67,7 @@ def build_plan(desired: Desired, observed: Observed, now: datetime | None = None
     changes: list[Change] = []
     orphans: list[Orphan] = []
     warnings: list[str] = []
+    costs: list[Cost] = []
     skipped = []
     for kind in KINDS:
         if kind.name not in observed.kinds:
@@ -75,6 +77,9 @@ def build_plan(desired: Desired, observed: Observed, now: datetime | None = None
         changes.extend(part.changes)
         orphans.extend(part.orphans)
         warnings.extend(part.warnings)
+        costs.extend(part.costs)
+    for check in CHECKS:
+        warnings.extend(check(desired.kinds, context))
     if skipped and observed.unavailable:
         warnings.append(_unavailable(observed.unavailable, skipped))
     return Plan(
@@ -84,6 +89,7 @@ def build_plan(desired: Desired, observed: Observed, now: datetime | None = None
         changes=tuple(changes),
         orphans=tuple(orphans),
         warnings=tuple(warnings),
+        costs=tuple(costs),
     )
 
 

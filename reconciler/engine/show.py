@@ -21,8 +21,9 @@ def effective_documents(desired: Desired) -> list[dict[str, Any]]:
             "securityProtocol": env.connection.security_protocol,
         }
     }
-    for kind in KINDS:
-        spec.update(kind.environment_section(desired.kinds[kind.name]))
+    for kind in KINDS:  # kinds may share a section (policy): merge, do not replace
+        for key, value in kind.environment_section(desired.kinds[kind.name]).items():
+            spec[key] = {**spec.get(key, {}), **value} if isinstance(value, dict) else value
     documents = [document(env_kind.KIND, env.name, spec)]
     for kind in KINDS:
         documents.extend(kind.to_documents(desired.kinds[kind.name], False))

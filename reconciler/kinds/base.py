@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from reconciler.core.cluster import ClusterView
 from reconciler.core.environment import Environment
 from reconciler.core.errors import SpecProblem
-from reconciler.core.model import Change, Orphan
+from reconciler.core.model import Change, Cost, Orphan
+from reconciler.specs.boundaries import Boundary
 from reconciler.specs.yaml_source import Document
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ class Loading:
 
     environment: Environment | None  # None when the Environment document is invalid
     document: Document | None  # the Environment document, for its sections and their lines
+    #: Where files the specs name (a price list) must stay; None: anywhere.
+    boundary: Boundary | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class KindPlan:
     changes: tuple[Change, ...] = ()
     orphans: tuple[Orphan, ...] = ()
     warnings: tuple[str, ...] = ()
+    costs: tuple[Cost, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from reconciler.core.model import Change, Plan, Risk
-from reconciler.render.values import INDENT, change_lines, one_line, summarize
+from reconciler.render.values import (
+    COST_SCOPE,
+    INDENT,
+    change_lines,
+    cost_details,
+    cost_head,
+    one_line,
+    summarize,
+)
 
 DEFAULT_LIMIT = 60_000
 DEFAULT_HINT = "the full plan is in the job's plan.json artifact"
@@ -274,6 +282,18 @@ def _details(blocks: list[list[str]], budget: int, limit: int, hint: str) -> lis
     return wrap(body, shown) if shown else _left_out(total, limit, hint)
 
 
+def _costs(plan: Plan) -> list[str]:
+    """The monthly cost of each priced resource: a few lines, always shown in full."""
+    if not plan.costs:
+        return []
+    currency = "/".join(dict.fromkeys(c.currency for c in plan.costs))
+    lines = ["", f"### Monthly cost ({md_escape(currency)}, {COST_SCOPE})", ""]
+    for cost in plan.costs:
+        lines.append(f"- {md_escape(cost_head(cost))}")
+        lines.extend(f"  - {md_escape(line)}" for line in cost_details(cost))
+    return lines
+
+
 def render_markdown(
     plan: Plan, *, limit: int = DEFAULT_LIMIT, full_plan_hint: str = DEFAULT_HINT
 ) -> str:
@@ -284,6 +304,7 @@ def render_markdown(
         f"## Reconciler plan for {code_span(plan.environment)}",
         "",
         f"**{summary.line()}**",
+        *_costs(plan),
     ]
     tail = ["", marker(plan)]
     budget = limit - _cost(head) - _cost(tail)

@@ -15,7 +15,7 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.core.errors import ReconcilerError
-from reconciler.core.model import Action, Change, FieldDiff, Orphan, Plan, Risk
+from reconciler.core.model import Action, Change, Cost, CostPart, FieldDiff, Orphan, Plan, Risk
 from reconciler.render.values import SENSITIVE, Summary, masked, summarize
 
 #: Bump when a change to the shape would break a reader; readers refuse other versions.
@@ -58,9 +58,48 @@ def _diff_to_dict(change: Change, diff: FieldDiff) -> dict[str, Any]:
     }
 
 
-def plan_to_dict(plan: Plan, *, tool_version: str) -> dict[str, Any]:
-    """The plan as plain JSON values, secrets masked, in the shape of plan.schema.json."""
+def _cents(amount: float | None) -> float | None:
+    """Amounts to the cent, as they are shown (the reader derives them from the parts)."""
+    return None if amount is None else round(amount, 2)
+
+
+def _side_to_dict(parts: tuple[CostPart, ...] | None) -> dict[str, Any] | None:
+    if parts is None:
+        return None
     return {
+        "monthly": _cents(Cost.total(parts)),
+        "parts": [
+            {
+                "component": p.component,
+                "quantity": p.quantity,
+                "unit": p.unit,
+                "unitPrice": p.unit_price,
+                "monthly": _cents(p.monthly),
+            }
+            for p in parts
+        ],
+    }
+
+
+def _cost_to_dict(cost: Cost) -> dict[str, Any]:
+    return {
+        "kind": cost.kind,
+        "name": cost.name,
+        "region": cost.region,
+        "currency": cost.currency,
+        "source": cost.source,
+        "before": _side_to_dict(cost.before),
+        "after": _side_to_dict(cost.after),
+    }
+
+
+def plan_to_dict(plan: Plan, *, tool_version: str) -> dict[str, Any]:
+    """The plan as plain JSON values, secrets masked, in the shape of plan.schema.json.
+
+    `costs` is there only when the plan prices something, so plans without it read as
+    before.
+    """
+    document = {
         "formatVersion": FORMAT_VERSION,
         "tool": {"name": TOOL_NAME, "version": tool_version},
         "environment": plan.environment,
@@ -82,6 +121,9 @@ def plan_to_dict(plan: Plan, *, tool_version: str) -> dict[str, Any]:
         "orphans": [{"kind": o.kind, "name": o.name, "reason": o.reason} for o in plan.orphans],
         "warnings": list(plan.warnings),
     }
+    if plan.costs:
+        document["costs"] = [_cost_to_dict(c) for c in plan.costs]
+    return document
 
 
 def _dump(value: Any) -> str:
@@ -140,13 +182,15 @@ class _Reader:
             f"it was edited or is damaged, {_REMAKE}"
         )
 
-    def obj(self, value: Any, path: str, keys: tuple[str, ...]) -> Mapping[str, Any]:
+    def obj(
+        self, value: Any, path: str, keys: tuple[str, ...], optional: tuple[str, ...] = ()
+    ) -> Mapping[str, Any]:
         if not isinstance(value, Mapping):
             raise self.fail(path, "expected an object")
         missing = [k for k in keys if k not in value]
         if missing:
             raise self.fail(path, f"missing {', '.join(missing)}")
-        extra = sorted(str(k) for k in value if k not in keys)
+        extra = sorted(str(k) for k in value if k not in keys and k not in optional)
         if extra:
             raise self.fail(path, f"unknown field {', '.join(extra)}")
         return value
@@ -214,6 +258,48 @@ class _Reader:
             notes=self.texts(c["notes"], f"{path}/notes"),
         )
 
+    def number(self, value: Any, path: str, *, null: bool = False) -> float | None:
+        if value is None and null:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise self.fail(path, "expected a number, 0 or more" + (" or null" if null else ""))
+        return float(value)
+
+    def side(self, value: Any, path: str) -> tuple[CostPart, ...] | None:
+        if value is None:
+            return None
+        side = self.obj(value, path, ("monthly", "parts"))
+        parts = []
+        for i, item in enumerate(self.items(side["parts"], f"{path}/parts")):
+            where = f"{path}/parts/{i}"
+            p = self.obj(item, where, ("component", "quantity", "unit", "unitPrice", "monthly"))
+            self.number(p["monthly"], f"{where}/monthly", null=True)
+            quantity = self.number(p["quantity"], f"{where}/quantity")
+            parts.append(
+                CostPart(
+                    self.text(p["component"], f"{where}/component"),
+                    quantity or 0.0,
+                    self.text(p["unit"], f"{where}/unit"),
+                    self.number(p["unitPrice"], f"{where}/unitPrice", null=True),
+                )
+            )
+        self.number(side["monthly"], f"{path}/monthly", null=True)
+        return tuple(parts)
+
+    def cost(self, value: Any, path: str) -> Cost:
+        keys = ("kind", "name", "region", "currency", "source", "before", "after")
+        c = self.obj(value, path, keys)
+        region = c["region"]
+        return Cost(
+            kind=self.text(c["kind"], f"{path}/kind"),
+            name=self.text(c["name"], f"{path}/name"),
+            region=None if region is None else self.text(region, f"{path}/region"),
+            currency=self.text(c["currency"], f"{path}/currency"),
+            source=self.text(c["source"], f"{path}/source", empty=True),
+            before=self.side(c["before"], f"{path}/before"),
+            after=self.side(c["after"], f"{path}/after"),
+        )
+
     def orphan(self, value: Any, path: str) -> Orphan:
         o = self.obj(value, path, ("kind", "name", "reason"))
         return Orphan(
@@ -223,7 +309,7 @@ class _Reader:
         )
 
     def plan(self, data: Mapping[str, Any]) -> Plan:
-        top = self.obj(data, "", _TOP_KEYS)
+        top = self.obj(data, "", _TOP_KEYS, ("costs",))
         tool = self.obj(top["tool"], "tool", ("name", "version"))
         if tool["name"] != TOOL_NAME:
             raise self.fail("tool/name", f"expected {TOOL_NAME!r}")
@@ -243,6 +329,10 @@ class _Reader:
                 for i, o in enumerate(self.items(top["orphans"], "orphans"))
             ),
             warnings=self.texts(top["warnings"], "warnings"),
+            costs=tuple(
+                self.cost(c, f"costs/{i}")
+                for i, c in enumerate(self.items(top.get("costs", []), "costs"))
+            ),
         )
 
 

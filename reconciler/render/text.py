@@ -7,9 +7,12 @@ from collections.abc import Mapping
 from reconciler.core.model import Plan
 from reconciler.render.values import (
     BLOCKED_SYMBOL,
+    COST_SCOPE,
     SYMBOLS,
     Style,
     change_lines,
+    cost_details,
+    cost_head,
     one_line,
     summarize,
     symbol,
@@ -30,7 +33,8 @@ _LEGEND = (*((s, a.value) for a, s in SYMBOLS.items()), (BLOCKED_SYMBOL, "imposs
 
 
 def render_text(plan: Plan, *, color: bool) -> str:
-    """Header, one block per change, orphans, warnings, and the summary line last.
+    """Header, one block per change, orphans, warnings, monthly costs, and the summary line
+    last.
 
     Colour is opt-in (`color=True`) so redirected output and CI logs stay plain.
     """
@@ -56,6 +60,12 @@ def render_text(plan: Plan, *, color: bool) -> str:
     if plan.warnings:
         lines += ["", "Warnings:"]
         lines.extend(f"  * {one_line(w)}" for w in plan.warnings)
+    if plan.costs:
+        currency = "/".join(dict.fromkeys(c.currency for c in plan.costs))
+        lines += ["", f"Monthly cost ({currency}, {COST_SCOPE}):"]
+        for cost in plan.costs:
+            lines.append(f"  {cost_head(cost)}")
+            lines.extend(f"    {line}" for line in cost_details(cost))
     closing = summary.line()
     if color:
         closing = f"{_ANSI['impossible'] if summary.impossible else BOLD}{closing}{RESET}"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from reconciler.core.configs.topic import humanize
-from reconciler.core.model import Action, Change, FieldDiff, Plan, Risk
+from reconciler.core.model import Action, Change, Cost, CostPart, FieldDiff, Plan, Risk
 
 #: What a secret is replaced with everywhere; a diff stage that cannot see a secret uses it too.
 SENSITIVE = "(sensitive)"
@@ -253,3 +253,69 @@ def change_lines(change: Change) -> list[tuple[Style, str]]:
             lines.append(("plain", f"{INDENT}reason: {one_line(reason)}"))
     lines.extend(("plain", f"{INDENT}estimate: {one_line(note)}") for note in change.notes)
     return lines
+
+
+# --- costs ----------------------------------------------------------------------------------
+
+#: What the cost lines leave out, said once above them.
+COST_SCOPE = "estimated from list prices; data transfer is not included"
+
+
+def money(value: float | None) -> str:
+    return "unknown" if value is None else f"${value:,.2f}"
+
+
+def _unit_price(part: CostPart) -> str:
+    if part.unit_price is None:
+        return "(no price)"
+    text = f"{part.unit_price:.4f}".rstrip("0")
+    whole, _, cents = text.partition(".")
+    return f"${whole}.{cents.ljust(2, '0')}"
+
+
+def _part_text(part: CostPart) -> str:
+    return f"{part.quantity:,g} {part.unit} x {_unit_price(part)} = {money(part.monthly)}"
+
+
+def cost_head(cost: Cost) -> str:
+    """`MskCluster name (eu-central-1): $107.60 -> $327.40 (+$219.80)`."""
+    before, after = Cost.total(cost.before), Cost.total(cost.after)
+    where = one_line(cost.region) if cost.region else "region unknown"
+    head = f"{one_line(cost.kind)} {one_line(cost.name)} ({where}): "
+    if cost.before is None:
+        return head + f"{money(after)} once created"
+    head += f"{money(before)} -> {money(after)}"
+    if before is None or after is None:
+        return head
+    change = round(after - before, 2)
+    if change == 0:
+        return head + " (no change)"
+    return head + f" ({'+' if change > 0 else '-'}{money(abs(change))})"
+
+
+def cost_details(cost: Cost) -> list[str]:
+    """One line per component (before -> after where it changes), the prices' source, and
+    what has no price with where to give one."""
+    before = {p.component: p for p in cost.before or ()}
+    after = {p.component: p for p in cost.after or ()}
+    lines = []
+    for component in dict.fromkeys([*before, *after]):
+        old, new = before.get(component), after.get(component)
+        if old is None and new is not None:
+            text = _part_text(new) + (" (new)" if cost.before is not None else "")
+        elif new is None and old is not None:
+            text = f"{_part_text(old)} -> none"
+        elif old is not None and new is not None and old != new:
+            text = f"{_part_text(old)} -> {_part_text(new)}"
+        else:
+            text = _part_text(new) if new is not None else ""
+        lines.append(f"{component}: {text}")
+    lines.append(f"prices: {one_line(cost.source)}")
+    missing = list(dict.fromkeys(p.unit for p in cost.unpriced))
+    priced = any(p.unit_price is not None for p in (*(cost.before or ()), *(cost.after or ())))
+    if missing and priced:  # with no price at all, the source line already says why
+        lines.append(
+            f"unknown: no price for {', '.join(missing)} in {cost.region or 'this region'}; "
+            "give it in a price file (spec.cost.priceFile, schemas/msk-prices.schema.json)"
+        )
+    return [one_line(line) for line in lines]

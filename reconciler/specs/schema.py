@@ -75,6 +75,11 @@ def _problems(error: ValidationError, doc: Document) -> list[SpecProblem]:
     return [SpecProblem(doc.location(path), _field(path), error.message)]
 
 
+def check_against(doc: Document, schema: str) -> list[SpecProblem]:
+    """Validate a document (a spec's side file, with no envelope) against schemas/`schema`."""
+    return [p for error in validator(schema).iter_errors(doc.data) for p in _problems(error, doc)]
+
+
 def check_document(doc: Document, schemas: Mapping[str, str]) -> list[SpecProblem]:
     """Validate the envelope and the kind's schema (`schemas`: kind -> file); every error,
     located."""
@@ -95,7 +100,4 @@ def check_document(doc: Document, schemas: Mapping[str, str]) -> list[SpecProble
         close = difflib.get_close_matches(str(kind), list(schemas), n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"known kinds: {', '.join(schemas)}"
         return [SpecProblem(doc.location(("kind",)), "kind", f"unknown kind {kind!r}", hint)]
-    problems: list[SpecProblem] = []
-    for error in validator(schemas[str(kind)]).iter_errors(data):
-        problems.extend(_problems(error, doc))
-    return problems
+    return check_against(doc, schemas[str(kind)])

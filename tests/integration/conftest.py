@@ -1,4 +1,5 @@
-"""Fixtures for tests that change the cluster out of band and must wait for every broker."""
+"""Fixtures for tests that change the cluster out of band and must wait for every broker, and
+moto's server for the AWS services it fakes faithfully (CloudWatch Logs, EC2)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 from confluent_kafka.admin import AdminClient
+from moto.server import ThreadedMotoServer
 
 from reconciler.core.polling import attempts
 from reconciler.local.kafka.state import LocalCluster
@@ -103,3 +105,13 @@ def both_topic_apis(metafunc: pytest.Metafunc) -> None:
     only_kafka = metafunc.definition.get_closest_marker("kafka_api_only") is not None
     apis = ["kafka"] if only_kafka else ["kafka", "msk"]
     metafunc.parametrize("topic_api", apis, indirect=True)
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    """A moto server on loopback for the module (its state: reset it where a test needs to)."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()

@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from reconciler.clients.aws import Service, kafka_client, logs_client
 from reconciler.clients.session import pick_bootstrap
@@ -41,15 +40,6 @@ REGION = "eu-central-1"
 TLS_BOOTSTRAP = "127.0.0.1:19093"
 OPERATION_SECONDS = 0.4
 GROUP = "/aws/msk/malawi-pg-kafka-cluster"
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @dataclass

@@ -21,8 +21,10 @@ from reconciler.core.configs.risk import Scope, config_risk
 from reconciler.core.model import Action, Change, FieldDiff, Risk
 from reconciler.kinds.base import Context, KindPlan
 from reconciler.kinds.msk_cluster import rules
+from reconciler.kinds.msk_cluster.cost import cluster_cost
 from reconciler.kinds.msk_cluster.fields import flatten, operation_fields
 from reconciler.kinds.msk_cluster.model import (
+    MskDesired,
     MskObserved,
     ObservedCluster,
     ObservedConfiguration,
@@ -511,12 +513,28 @@ def plan_cluster(
     now: datetime,
     storage_cooldown: timedelta = rules.STORAGE_COOLDOWN,
     partitions_per_broker: int | None = None,
+    end_of_support: str = "warn",
 ) -> list[Change]:
     """The MSK operations that make the cluster match `spec`, ordered as they must run.
 
     `partitions_per_broker` (the most partition replicas on any broker, from the Kafka side)
     lets the plan refuse updates MSK refuses on overloaded brokers; None skips that check.
+    `end_of_support` "error" (the Environment's policy) refuses a plan whose Kafka version is
+    past MSK's end of support.
     """
+    changes = _plan_cluster(spec, observed, now, storage_cooldown, partitions_per_broker)
+    if end_of_support == "error":
+        return _refuse_unsupported(spec, observed.cluster, changes, now.date())
+    return changes
+
+
+def _plan_cluster(
+    spec: MskClusterSpec,
+    observed: MskObserved,
+    now: datetime,
+    storage_cooldown: timedelta,
+    partitions_per_broker: int | None,
+) -> list[Change]:
     cluster = observed.cluster
     if cluster is None:
         return _create(spec, observed)
@@ -571,6 +589,103 @@ def _monitoring_change(
     return _change(spec, "UpdateMonitoring", diffs)
 
 
+# --- Kafka version lifecycle ----------------------------------------------------------------
+
+
+def _offered(spec: MskClusterSpec, cluster: ObservedCluster | None) -> tuple[tuple[str, ...], str]:
+    """Where the cluster can go, and who says so: MSK's GetCompatibleKafkaVersions for a live
+    cluster, else the table's upgrade paths from the spec's version."""
+    if cluster is not None and cluster.compatible_versions:
+        return cluster.compatible_versions, "GetCompatibleKafkaVersions"
+    source = cluster.actual.kafka_version if cluster else spec.kafka_version
+    return rules.compatible_targets(source), f"MSK's upgrade paths from {source}"
+
+
+def upgrade_path(offered: tuple[tuple[str, ...], str], today: date) -> str:
+    """The supported versions among `offered`, MSK's recommended one named, the rest said."""
+    versions, source = offered
+    good = rules.still_supported(versions, today)
+    ended = [v for v in versions if v not in good]
+    if not good:
+        return (
+            f"{source} offers no supported version ({', '.join(versions) or 'none'}): create a "
+            "cluster on a supported version and migrate to it (MSK Replicator)"
+        )
+    text = f"upgrade path ({source}): {', '.join(good)}"
+    if rules.RECOMMENDED_VERSION in good:
+        text += f"; MSK recommends {rules.RECOMMENDED_VERSION}"
+    if ended:
+        text += f"; {', '.join(ended)} also offered, but past the end of support too"
+    return text
+
+
+def _past_or_near(state: rules.Support, whose: str) -> str:
+    end = f"{state.end_of_support:%Y-%m-%d}"
+    after = (
+        f"MSK may upgrade the cluster to its recommended version ({rules.RECOMMENDED_VERSION}) "
+        "at any time, without notice (version-support.html)"
+    )
+    if state.status == "ended":
+        return f"Kafka {state.version} ({whose}) reached the end of MSK support on {end}: {after}"
+    return (
+        f"Kafka {state.version} ({whose}) reaches the end of MSK support on {end}, in "
+        f"{state.days_left} days; after that {after}"
+    )
+
+
+def version_warnings(
+    spec: MskClusterSpec, cluster: ObservedCluster | None, today: date
+) -> list[str]:
+    """The running and the wanted Kafka version against MSK's support dates: past the end of
+    support or within END_OF_SUPPORT_NOTICE of it (with the upgrade path), or not in the table."""
+    running = cluster.actual.kafka_version if cluster else None
+    wanted = spec.kafka_version
+    path = upgrade_path(_offered(spec, cluster), today)
+    upgrading = running is not None and wanted != running
+    if rules.support(wanted, today).status in {"supported", "unknown"}:
+        way_out = f"This plan upgrades it to {wanted}" if upgrading else ""
+    else:
+        way_out = f"Way out: set kafkaVersion to a supported version; {path}"
+    found = []
+    for version, whose in ((running, "the cluster's version"), (wanted, "the spec's")):
+        if version is None or (whose == "the spec's" and not upgrading and running):
+            continue
+        state = rules.support(version, today)
+        if state.status == "unknown":
+            found.append(
+                f"Kafka {version} ({whose}) is not in the reconciler's table of MSK versions "
+                f"(checked {rules.KAFKA_VERSIONS_CHECKED:%Y-%m-%d}): its end of support is not "
+                "known here; see supported-kafka-versions.html"
+            )
+        elif state.status != "supported":
+            text = _past_or_near(state, whose)
+            found.append(f"{text}. {way_out}" if way_out else text)
+    return found
+
+
+def _refuse_unsupported(
+    spec: MskClusterSpec, cluster: ObservedCluster | None, changes: list[Change], today: date
+) -> list[Change]:
+    """policy.endOfSupport: error. A spec whose version is past MSK's end of support cannot
+    be applied; moving off such a version is the way out, so that is never refused."""
+    state = rules.support(spec.kafka_version, today)
+    if state.status != "ended":
+        return changes
+    path = upgrade_path(_offered(spec, cluster), today)
+    reason = (
+        f"Kafka {spec.kafka_version} reached the end of MSK support on "
+        f"{state.end_of_support:%Y-%m-%d} and the Environment's policy.endOfSupport is error. "
+        f"Way out: set kafkaVersion to a supported version; {path}; or set "
+        "policy.endOfSupport: warn"
+    )
+    refused = {"CreateClusterV2", "UpdateClusterKafkaVersion"}
+    if any(c.operation in refused for c in changes):
+        return [blocked(c, reason) if c.operation in refused else c for c in changes]
+    running = cluster.actual.kafka_version if cluster else None
+    diff = FieldDiff("kafkaVersion", running, spec.kafka_version, Risk.IMPOSSIBLE, reason)
+    return [_change(spec, None, [diff]), *changes]
+
+
 def cluster_warnings(spec: MskClusterSpec, observed: MskObserved, *, today: date) -> list[str]:
     """What a reviewer must know that is not a change: a busy cluster, an ageing version."""
     warnings = []
@@ -590,27 +705,37 @@ def cluster_warnings(spec: MskClusterSpec, observed: MskObserved, *, today: date
             "finish before the first MSK change (bounded by the apply timeout) and skips "
             "changes it already made"
         )
-    version = rules.VERSIONS_BY_NAME.get(spec.kafka_version)
-    if version and version.deprecated(today) and version.end_of_support:
-        warnings.append(
-            f"Kafka {spec.kafka_version} reached the end of MSK support on "
-            f"{version.end_of_support:%Y-%m-%d}: MSK may upgrade the cluster on its own. Plan an "
-            "upgrade to a supported version"
-        )
+    warnings.extend(version_warnings(spec, cluster, today))
     return warnings
 
 
-def diff(
-    desired: MskClusterSpec | None, observed: MskObserved | None, context: Context
-) -> KindPlan:
-    """The cluster's changes and warnings (none when the specs declare no MskCluster).
+def region_of(desired: MskDesired, cluster: ObservedCluster | None) -> str | None:
+    """The Environment's msk.region, else the live cluster's (its ARN names it)."""
+    if desired.region:
+        return desired.region
+    parts = cluster.arn.split(":") if cluster else []
+    return parts[3] if len(parts) > 3 and parts[3] else None
+
+
+def diff(desired: MskDesired | None, observed: MskObserved | None, context: Context) -> KindPlan:
+    """The cluster's changes, warnings and monthly cost (none when the specs declare no
+    MskCluster).
 
     The Kafka side's busiest broker (the most partition replicas) lets the plan refuse
     updates MSK refuses on overloaded brokers; without Kafka to read, that check is skipped.
     """
     if desired is None or observed is None:
         return KindPlan()
+    spec, cluster = desired.spec, observed.cluster
     load = context.cluster.most_replicas_on_a_broker if context.cluster else None
-    changes = plan_cluster(desired, observed, now=context.now, partitions_per_broker=load)
-    warnings = cluster_warnings(desired, observed, today=context.now.date())
-    return KindPlan(tuple(changes), (), tuple(warnings))
+    changes = plan_cluster(
+        spec,
+        observed,
+        now=context.now,
+        partitions_per_broker=load,
+        end_of_support=desired.end_of_support,
+    )
+    warnings = cluster_warnings(spec, observed, today=context.now.date())
+    actual = cluster.actual if cluster else None
+    cost = cluster_cost(spec, actual, region_of(desired, cluster), desired.prices)
+    return KindPlan(tuple(changes), (), tuple(warnings), (cost,))

@@ -6,15 +6,17 @@ from typing import Any
 
 from reconciler.kinds.base import SpecDocument
 from reconciler.kinds.msk_cluster.fields import MAP_FIELDS, flatten, set_in
-from reconciler.kinds.msk_cluster.spec import KIND, MskClusterSpec
+from reconciler.kinds.msk_cluster.model import MskDesired
+from reconciler.kinds.msk_cluster.spec import KIND
 from reconciler.specs.documents import document, natural
 
 
-def to_documents(desired: MskClusterSpec | None, readable: bool) -> list[SpecDocument]:
+def to_documents(wanted: MskDesired | None, readable: bool) -> list[SpecDocument]:
     """Every managed field at its spec path (the table's paths are the document's); server
     properties as numbers and booleans where they are (`readable` changes nothing more)."""
-    if desired is None:
+    if wanted is None:
         return []
+    desired = wanted.spec
     spec: dict[str, Any] = {}
     for path, value in flatten(desired).items():
         if value is None or value == [] or path.split(".")[0] in MAP_FIELDS:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from reconciler.core.environment import Environment
 from reconciler.core.errors import SpecProblem
 from reconciler.core.record import decode, encode
 from reconciler.kinds.base import Discovered, Kind, Loading, Selection
 from reconciler.kinds.msk_cluster import apply, diff, documents, observe
+from reconciler.kinds.msk_cluster.cost import BUNDLED, PriceTable, price_table
 from reconciler.kinds.msk_cluster.fields import flatten
-from reconciler.kinds.msk_cluster.model import MskObserved
+from reconciler.kinds.msk_cluster.model import MskDesired, MskObserved
 from reconciler.kinds.msk_cluster.observe import observe_cluster, reading
 from reconciler.kinds.msk_cluster.spec import KIND as NAME
 from reconciler.kinds.msk_cluster.spec import (
@@ -20,16 +23,48 @@ from reconciler.kinds.msk_cluster.spec import (
     located_problems,
     parse_cluster,
 )
+from reconciler.specs.side_files import load_side_file
 from reconciler.specs.yaml_source import Document
 
 if TYPE_CHECKING:
     from reconciler.clients.session import Clients
 
+PRICES_SCHEMA = "msk-prices.schema.json"
 
-def load(
-    docs: Sequence[Document], loading: Loading
-) -> tuple[MskClusterSpec | None, list[SpecProblem]]:
-    """The environment's one MskCluster, which must be the cluster its `msk:` names."""
+
+def _prices(loading: Loading) -> tuple[PriceTable, list[SpecProblem]]:
+    """The bundled price table, under the Environment's `spec.cost.priceFile` if it names one."""
+    doc = loading.document
+    entry = ((doc.data["spec"].get("cost") or {}).get("priceFile")) if doc else None
+    if doc is None or not entry:
+        return BUNDLED, []
+    path = ("spec", "cost", "priceFile")
+    data, problems = load_side_file(
+        entry,
+        Path(doc.file).parent,
+        where=doc.location(path),
+        field=".".join(path),
+        schema=PRICES_SCHEMA,
+        boundary=loading.boundary,
+    )
+    if data is None:
+        return BUNDLED, problems
+    return BUNDLED.merged(price_table(data, entry)), []
+
+
+def _desired(spec: MskClusterSpec, loading: Loading) -> tuple[MskDesired, list[SpecProblem]]:
+    prices, problems = _prices(loading)
+    policy = (loading.document.data["spec"].get("policy") or {}) if loading.document else {}
+    environment = loading.environment
+    region = environment.msk.region if environment and environment.msk else None
+    cost = (loading.document.data["spec"].get("cost") or {}) if loading.document else {}
+    wanted = MskDesired(spec, region, policy.get("endOfSupport", "warn"), prices)
+    return replace(wanted, price_file=cost.get("priceFile")), problems
+
+
+def load(docs: Sequence[Document], loading: Loading) -> tuple[MskDesired | None, list[SpecProblem]]:
+    """The environment's one MskCluster, which must be the cluster its `msk:` names, with the
+    Environment's region, version policy and prices."""
     problems: list[SpecProblem] = []
     for extra in docs[1:]:
         problems.append(
@@ -47,6 +82,8 @@ def load(
         spec = parse_cluster(doc.data)
     except ClusterSpecError as exc:
         return None, [*problems, *located_problems(doc, exc.issues)]
+    desired, found = _desired(spec, loading)
+    problems.extend(found)
     environment = loading.environment
     named = environment.msk.cluster_name if environment and environment.msk else None
     if loading.document is not None and named != spec.name:
@@ -58,12 +95,23 @@ def load(
                 "set spec.msk.clusterName (and region) in the Environment to this cluster",
             )
         )
-    return spec, problems
+    return desired, problems
+
+
+def _spec_fingerprint(desired: MskDesired | None) -> object:
+    """Everything in the specs that changes the cluster's plan: its fields, and the policy and
+    prices it is judged and priced by."""
+    if desired is None:
+        return None
+    fingerprint: dict[str, Any] = {"spec": flatten(desired.spec), "region": desired.region}
+    fingerprint["endOfSupport"] = desired.end_of_support
+    fingerprint["prices"] = desired.prices.as_json()
+    return fingerprint
 
 
 def discover(
     clients: Clients, environment: Environment, selection: Selection
-) -> Discovered[MskClusterSpec | None]:
+) -> Discovered[MskDesired | None]:
     """The cluster the Environment names, as MSK reports it (its configuration revision's
     server properties, its log group's retention, its tags)."""
     if environment.msk is None:
@@ -72,7 +120,7 @@ def discover(
         cluster = observe_cluster(clients.msk(), clients.logs(), environment.msk.cluster)
     if cluster is None:
         return Discovered(None, (f"MSK has no cluster {environment.msk.cluster!r}: not imported",))
-    return Discovered(cluster.actual)
+    return Discovered(MskDesired(cluster.actual, environment.msk.region))
 
 
 def _load_observed(value: object, path: str) -> MskObserved | None:
@@ -80,13 +128,23 @@ def _load_observed(value: object, path: str) -> MskObserved | None:
     return observed
 
 
-KIND: Kind[MskClusterSpec | None, MskObserved | None] = Kind(
+def _environment_section(desired: MskDesired | None) -> dict[str, Any]:
+    """The Environment's parts this kind reads, for `show`."""
+    if desired is None:
+        return {}
+    section: dict[str, Any] = {"policy": {"endOfSupport": desired.end_of_support}}
+    if desired.price_file:
+        section["cost"] = {"priceFile": desired.price_file}
+    return section
+
+
+KIND: Kind[MskDesired | None, MskObserved | None] = Kind(
     name=NAME,
     schema="mskcluster.schema.json",
     label=("MSK cluster", "MSK clusters"),
     load=load,
     count=lambda desired: 0 if desired is None else 1,
-    spec_fingerprint=lambda desired: None if desired is None else flatten(desired),
+    spec_fingerprint=_spec_fingerprint,
     observe=observe.observe,
     diff=diff.diff,
     fingerprint=observe.fingerprint,
@@ -94,6 +152,7 @@ KIND: Kind[MskClusterSpec | None, MskObserved | None] = Kind(
     dump_observed=encode,
     load_observed=_load_observed,
     to_documents=documents.to_documents,
+    environment_section=_environment_section,
     discover=discover,
     file="cluster",
 )

@@ -1,17 +1,34 @@
-"""The MskCluster kind's observed values: the live cluster and what beside it the plan reads."""
+"""The MskCluster kind's values: what the Environment asks of the cluster beyond its spec, and
+the live cluster with what beside it the plan reads."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
+from reconciler.kinds.msk_cluster.cost import BUNDLED, PriceTable
 from reconciler.kinds.msk_cluster.spec import MskClusterSpec
 
 #: Operation states that mean "still running" (DescribeClusterOperation's OperationState).
 IN_FLIGHT = frozenset({"PENDING", "UPDATE_IN_PROGRESS", "REBOOT_IN_PROGRESS"})
 #: How much operation history to read: enough for the storage cooldown and a plan's context.
 HISTORY = 50
+
+
+@dataclass(frozen=True)
+class MskDesired:
+    """The MskCluster kind's desired state: the cluster's spec, and from the Environment the
+    region (for prices), the version policy and the prices to use."""
+
+    spec: MskClusterSpec
+    region: str | None = None
+    #: `spec.policy.endOfSupport`: what a Kafka version past MSK's end of support does.
+    end_of_support: Literal["warn", "error"] = "warn"
+    prices: PriceTable = BUNDLED
+    #: `spec.cost.priceFile` as written (the prices it holds are in `prices`).
+    price_file: str | None = None
 
 
 @dataclass(frozen=True)

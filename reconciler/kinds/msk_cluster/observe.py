@@ -24,6 +24,7 @@ from reconciler.kinds.msk_cluster import rules
 from reconciler.kinds.msk_cluster.fields import flatten, from_fields, read_wire
 from reconciler.kinds.msk_cluster.model import (
     HISTORY,
+    MskDesired,
     MskObserved,
     ObservedCluster,
     ObservedConfiguration,
@@ -248,16 +249,16 @@ def reading(what: str) -> Iterator[None]:
 
 
 def observe(
-    clients: Clients, environment: Environment, desired: MskClusterSpec | None, mode: Mode
+    clients: Clients, environment: Environment, desired: MskDesired | None, mode: Mode
 ) -> MskObserved | None:
     """The MskCluster kind's observation (None when the specs declare no cluster)."""
     if desired is None:
         return None
     with reading("reading the cluster"):
-        return observe_spec(clients.msk(), clients.logs(), desired)
+        return observe_spec(clients.msk(), clients.logs(), desired.spec)
 
 
-def fingerprint(desired: MskClusterSpec | None, observed: MskObserved | None) -> object:
+def fingerprint(desired: MskDesired | None, observed: MskObserved | None) -> object:
     """The observed MSK state as JSON for the plan's observed digest (invariant 4).
 
     CurrentVersion changes with every cluster update, so any write since the plan shows.

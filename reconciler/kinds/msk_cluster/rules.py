@@ -58,43 +58,128 @@ def bootstrap_refused(state: str) -> str:
 
 # --- Kafka versions -------------------------------------------------------------------------
 
+#: Where KAFKA_VERSIONS comes from, and when it was last checked against those pages. MSK
+#: updates the end-of-support column as it announces dates, so check it again when a version
+#: nears its end (and update the date below).
+KAFKA_VERSIONS_SOURCE = (
+    "MSK Developer Guide, supported-kafka-versions.html (release and end-of-support dates, "
+    "3.8.x marked Recommended); 3.7.x's end of support and 4.1.x's release from "
+    "endoflife.date/amazon-msk, which tracks that page"
+)
+KAFKA_VERSIONS_CHECKED = date(2026, 12, 1)
+#: version-support.html: "A cluster using a Kafka version after its end of support date is
+#: auto-upgraded to the recommended Kafka version ... at any time after the end of support
+#: date. You will not receive any notification before the upgrade."
+RECOMMENDED_VERSION = "3.8.x"
+#: How far ahead the plan warns of an end of support (issue 13: "within 90 days").
+END_OF_SUPPORT_NOTICE = timedelta(days=90)
+
 
 @dataclass(frozen=True)
 class KafkaVersion:
     """One Kafka version MSK offers (supported-kafka-versions.html) and its end of support."""
 
     version: str
+    released: date | None = None
     end_of_support: date | None = None
 
     @property
     def kraft(self) -> bool:
         return self.version.endswith(".kraft")
 
+    @property
+    def mode(self) -> str:
+        """Metadata mode: clusters upgrade only within their own (version-upgrades.html)."""
+        suffix = self.version.rsplit(".", 1)[-1]
+        return suffix if suffix in {"kraft", "tiered"} else ""
+
     def deprecated(self, today: date) -> bool:
         return self.end_of_support is not None and today >= self.end_of_support
 
 
+def _v(version: str, released: str | None, end: str | None = None) -> KafkaVersion:
+    return KafkaVersion(
+        version,
+        date.fromisoformat(released) if released else None,
+        date.fromisoformat(end) if end else None,
+    )
+
+
+#: Every version MSK lists, oldest first, with its MSK release and end-of-support dates.
 KAFKA_VERSIONS: tuple[KafkaVersion, ...] = (
-    KafkaVersion("2.8.1", date(2024, 9, 11)),
-    KafkaVersion("3.3.2", date(2024, 9, 11)),
-    KafkaVersion("3.4.0", date(2025, 8, 4)),
-    KafkaVersion("3.5.1", date(2025, 10, 23)),
-    KafkaVersion("3.6.0"),
-    KafkaVersion("3.7.x"),
-    KafkaVersion("3.7.x.kraft"),
-    KafkaVersion("3.8.x"),
-    KafkaVersion("3.8.x.kraft"),
-    KafkaVersion("3.9.x"),
-    KafkaVersion("3.9.x.kraft"),
-    KafkaVersion("4.0.x.kraft"),
+    _v("1.1.1", None, "2024-06-05"),
+    _v("2.1.0", None, "2024-06-05"),
+    _v("2.2.1", "2019-07-31", "2024-06-08"),
+    _v("2.3.1", "2019-12-19", "2024-06-08"),
+    _v("2.4.1", "2020-04-02", "2024-06-08"),
+    _v("2.4.1.1", "2020-09-09", "2024-06-08"),
+    _v("2.5.1", "2020-09-30", "2024-06-08"),
+    _v("2.6.0", "2020-10-21", "2024-09-11"),
+    _v("2.6.1", "2021-01-19", "2024-09-11"),
+    _v("2.6.2", "2021-04-29", "2024-09-11"),
+    _v("2.6.3", "2021-12-21", "2024-09-11"),
+    _v("2.7.0", "2020-12-29", "2024-09-11"),
+    _v("2.7.1", "2021-05-25", "2024-09-11"),
+    _v("2.7.2", "2021-12-21", "2024-09-11"),
+    _v("2.8.0", "2021-05-19", "2024-09-11"),
+    _v("2.8.1", "2022-10-28", "2024-09-11"),
+    _v("2.8.2.tiered", "2022-10-28", "2025-01-14"),
+    _v("3.1.1", "2022-06-22", "2024-09-11"),
+    _v("3.2.0", "2022-06-22", "2024-09-11"),
+    _v("3.3.1", "2022-10-26", "2024-09-11"),
+    _v("3.3.2", "2023-03-02", "2024-09-11"),
+    _v("3.4.0", "2023-05-04", "2025-08-04"),
+    _v("3.5.1", "2023-09-26", "2025-10-23"),
+    _v("3.6.0", "2023-11-16", "2026-06-01"),
+    _v("3.7.x", "2024-05-29", "2026-09-01"),
+    _v("3.7.x.kraft", "2024-05-29", "2026-09-01"),
+    _v("3.8.x", "2025-02-20"),
+    _v("3.8.x.kraft", "2025-02-20"),
+    _v("3.9.x", "2025-04-21"),
+    _v("3.9.x.kraft", "2025-04-21"),
+    _v("4.0.x.kraft", "2025-05-16"),
+    _v("4.1.x.kraft", "2025-10-15"),
 )
 VERSIONS_BY_NAME: Mapping[str, KafkaVersion] = {v.version: v for v in KAFKA_VERSIONS}
+
+
+@dataclass(frozen=True)
+class Support:
+    """Where a version stands in MSK's support policy on a given day."""
+
+    version: str
+    #: "supported", "ending" (within END_OF_SUPPORT_NOTICE), "ended", or "unknown" (not in
+    #: the table: a version newer than its last check, or a typo MSK will refuse).
+    status: str
+    end_of_support: date | None = None
+    days_left: int | None = None
+
+
+def support(version: str, today: date) -> Support:
+    """The support status of `version` on `today`, from KAFKA_VERSIONS."""
+    known = VERSIONS_BY_NAME.get(version)
+    if known is None:
+        return Support(version, "unknown")
+    end = known.end_of_support
+    if end is None:
+        return Support(version, "supported")
+    left = (end - today).days
+    if left <= 0:
+        return Support(version, "ended", end, left)
+    if left <= END_OF_SUPPORT_NOTICE.days:
+        return Support(version, "ending", end, left)
+    return Support(version, "supported", end, left)
+
+
+def still_supported(versions: Sequence[str], today: date) -> tuple[str, ...]:
+    """The versions (upgrade targets) that are not past their end of support on `today`."""
+    return tuple(v for v in versions if support(v, today).status in {"supported", "unknown"})
 
 
 def version_key(version: str) -> tuple[int, ...]:
     """Orderable form of an MSK version: "3.7.x" sorts after every 3.7 patch release."""
     parts: list[int] = []
-    for piece in version.removesuffix(".kraft").split("-")[0].split("."):
+    for piece in version.removesuffix(".kraft").removesuffix(".tiered").split("-")[0].split("."):
         parts.append(10**6 if piece == "x" else int(piece) if piece.isdigit() else 0)
     return tuple(parts)
 
@@ -106,13 +191,13 @@ def compatible_targets(source: str) -> tuple[str, ...]:
     from a ZooKeeper-based Apache Kafka version to a newer version that uses or requires
     KRaft mode" and "You can't downgrade".
     """
-    if source not in VERSIONS_BY_NAME:
+    known = VERSIONS_BY_NAME.get(source)
+    if known is None:
         return ()
-    kraft = source.endswith(".kraft")
     return tuple(
         v.version
         for v in KAFKA_VERSIONS
-        if v.kraft == kraft and version_key(v.version) > version_key(source)
+        if v.mode == known.mode and version_key(v.version) > version_key(source)
     )
 
 

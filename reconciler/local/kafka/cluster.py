@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import secrets
 import shlex
 import signal
 import socket
@@ -38,7 +39,12 @@ from reconciler.local.kafka.distribution import (
     find_java,
 )
 from reconciler.local.kafka.errors import ClusterMismatchError, LocalClusterError, PortClashError
-from reconciler.local.kafka.node_config import format_storage, server_properties, write_log_configs
+from reconciler.local.kafka.node_config import (
+    SCRAM_USER,
+    format_storage,
+    server_properties,
+    write_log_configs,
+)
 from reconciler.local.kafka.processes import STOP_GRACE_SECONDS, node_marker, spawn_detached, tail
 from reconciler.local.kafka.state import (
     HOST,
@@ -132,6 +138,7 @@ def up(
     *,
     tls: bool = False,
     racks: int = 3,
+    sasl: bool = False,
 ) -> LocalCluster:
     """Start a cluster (or return the healthy one already running from ``state_dir``).
 
@@ -142,7 +149,9 @@ def up(
     node's log otherwise. ``tls=True`` adds an SSL listener per broker, with a certificate
     from a throw-away CA (``LocalCluster.ca_file``), so clients can verify it. Brokers are
     spread round-robin over ``racks`` racks (``az-1``, ``az-2``, ...), like MSK's brokers
-    over its AZs: 4 brokers over 3 racks put brokers 1 and 4 in ``az-1``.
+    over its AZs: 4 brokers over 3 racks put brokers 1 and 4 in ``az-1``. ``sasl=True``
+    adds a SASL/SCRAM-SHA-512 listener (SASL_SSL with ``tls``) with one SCRAM user and Kafka's
+    StandardAuthorizer (``node_config.sasl_properties``), as an MSK cluster with SCRAM has.
     """
     if brokers < 1:
         raise LocalClusterError(f"brokers must be at least 1, got {brokers}")
@@ -153,6 +162,8 @@ def up(
     request: dict[str, Any] = {"brokers": brokers, "version": version, "tls": tls}
     if racks != 3:  # recorded only when not the default, so older records still match
         request["racks"] = racks
+    if sasl:  # only then, so clusters recorded before SASL existed still match
+        request["sasl"] = True
     with locked(state_dir):
         loaded = load_state(state_dir)
         if loaded is not None:
@@ -213,8 +224,10 @@ def _start(
 ) -> LocalCluster:
     count = int(request["brokers"])
     tls = bool(request["tls"])
+    sasl = bool(request.get("sasl"))
     cluster_id = _new_cluster_id()
-    ports = _free_ports(count * (3 if tls else 2))
+    ports = _free_ports(count * (2 + tls + sasl))
+    sasl_ports = ports[(2 + tls) * count :] if sasl else [None] * count
     version = distribution_version(dist) or str(request["version"])
     racks = [f"az-{(i % int(request.get('racks', 3))) + 1}" for i in range(count)]
     # Placeholder pids until the processes exist.
@@ -224,6 +237,7 @@ def _start(
             port=ports[i],
             controller_port=ports[count + i],
             ssl_port=ports[2 * count + i] if tls else None,
+            sasl_port=sasl_ports[i],
             rack=racks[i],
             pid=0,
         )
@@ -241,7 +255,9 @@ def _start(
     cp = classpath(dist)
     base_cmd = [java, *_jvm_opts(), *log4j, "-cp", cp]
     started = time.monotonic()
-    format_storage(base_cmd, cluster_id, [node_dir(state_dir, b.node_id) for b in brokers])
+    scram_user = (SCRAM_USER, secrets.token_urlsafe(18)) if sasl else None
+    node_dirs = [node_dir(state_dir, b.node_id) for b in brokers]
+    format_storage(base_cmd, cluster_id, node_dirs, scram_user)
     log.debug("Formatted storage of %d node(s) in %.1fs", count, time.monotonic() - started)
     launched: list[Broker] = []
     try:
@@ -273,6 +289,11 @@ def _start(
             ",".join(f"{b.host}:{b.ssl_port}" for b in launched) if tls else None
         ),
         ca_file=ca_file,
+        sasl_bootstrap_servers=(
+            ",".join(f"{b.host}:{b.sasl_port}" for b in launched) if sasl else None
+        ),
+        sasl_username=scram_user[0] if scram_user else None,
+        sasl_password=scram_user[1] if scram_user else None,
         started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
     # Record pids before waiting, so a crash (or Ctrl-C) here still lets `down` clean up.
@@ -417,4 +438,5 @@ def _node_log_tail(state_dir: Path, node_id: int) -> str:
 def _describe_request(request: dict[str, Any]) -> str:
     tls = ", TLS" if request.get("tls") else ""
     racks = f", {request['racks']} racks" if "racks" in request else ""
-    return f"{request.get('brokers')} broker(s){racks}, Kafka {request.get('version')}{tls}"
+    sasl = ", SASL/SCRAM" if request.get("sasl") else ""
+    return f"{request.get('brokers')} broker(s){racks}, Kafka {request.get('version')}{tls}{sasl}"

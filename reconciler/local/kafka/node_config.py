@@ -12,6 +12,30 @@ from reconciler.local.kafka.errors import LocalClusterError
 from reconciler.local.kafka.processes import tail
 from reconciler.local.kafka.state import Broker
 
+#: The SCRAM mechanism of the SASL listener: the only one MSK's SCRAM listener takes.
+SCRAM = "SCRAM-SHA-512"
+#: The SCRAM user `up(sasl=True)` creates: a super user, like an MSK cluster's admin user.
+SCRAM_USER = "reconciler"
+
+
+def sasl_properties(listener: str) -> dict[str, object]:
+    """A SASL/SCRAM listener and Kafka's StandardAuthorizer, as on an MSK cluster with SCRAM.
+
+    The other listeners (plaintext, TLS without client certificates, the controllers') are
+    User:ANONYMOUS, a super user like SCRAM_USER, so they keep every right; other SCRAM users
+    have what their ACLs give, and everything on a resource no ACL names
+    (allow.everyone.if.no.acl.found, MSK's default): a DENY ACL takes a right away.
+    """
+    return {
+        "sasl.enabled.mechanisms": SCRAM,
+        f"listener.name.{listener.lower()}.{SCRAM.lower()}.sasl.jaas.config": (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+        ),
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "super.users": f"User:ANONYMOUS;User:{SCRAM_USER}",
+        "allow.everyone.if.no.acl.found": "true",
+    }
+
 
 def server_properties(
     broker: Broker, brokers: Sequence[Broker], node_dir: Path, tls_dir: Path | None
@@ -21,6 +45,10 @@ def server_properties(
     listeners = [f"PLAINTEXT://{broker.host}:{broker.port}"]
     if broker.ssl_port is not None:
         listeners.append(f"SSL://{broker.host}:{broker.ssl_port}")
+    sasl = "SASL_SSL" if tls_dir is not None else "SASL_PLAINTEXT"
+    if broker.sasl_port is not None:
+        listeners.append(f"{sasl}://{broker.host}:{broker.sasl_port}")
+    protocols = "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL"
     props: dict[str, object] = {
         "process.roles": "broker,controller",
         "node.id": broker.node_id,
@@ -29,7 +57,9 @@ def server_properties(
         "listeners": ",".join([*listeners, f"CONTROLLER://{broker.host}:{broker.controller_port}"]),
         "advertised.listeners": ",".join(listeners),
         "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL",
+        "listener.security.protocol.map": (
+            f"{protocols},{sasl}:{sasl}" if broker.sasl_port is not None else protocols
+        ),
         "log.dirs": node_dir / "data",
         "broker.rack": broker.rack,
         # Topic defaults close to an MSK cluster spread over three AZs.
@@ -53,6 +83,8 @@ def server_properties(
             "ssl.truststore.location": tls_dir / CA_FILE,
             "ssl.client.auth": "none",
         }
+    if broker.sasl_port is not None:
+        props |= sasl_properties(sasl)
     return "".join(f"{key}={value}\n" for key, value in props.items())
 
 
@@ -98,9 +130,20 @@ def write_log_configs(state_dir: Path) -> list[str]:
     return [f"-Dlog4j.configuration=file:{log4j}", f"-Dlog4j2.configurationFile={log4j2}"]
 
 
-def format_storage(base_cmd: Sequence[str], cluster_id: str, node_dirs: Sequence[Path]) -> None:
+def format_storage(
+    base_cmd: Sequence[str],
+    cluster_id: str,
+    node_dirs: Sequence[Path],
+    scram_user: tuple[str, str] | None = None,
+) -> None:
     """Write meta.properties for every node with the shared cluster id (in parallel: each
-    run is a JVM start)."""
+    run is a JVM start); `scram_user` (name, password) is written into the metadata log as a
+    SCRAM-SHA-512 credential (KIP-900, Kafka 3.5+), so it exists before the brokers serve."""
+    scram = (
+        ["--add-scram", f"{SCRAM}=[name={scram_user[0]},password={scram_user[1]}]"]
+        if scram_user
+        else []
+    )
     runs = []
     for node_dir in node_dirs:
         cmd = [
@@ -112,6 +155,7 @@ def format_storage(base_cmd: Sequence[str], cluster_id: str, node_dirs: Sequence
             cluster_id,
             "-c",
             str(node_dir / "server.properties"),
+            *scram,
         ]
         out = (node_dir / "format.log").open("w")
         runs.append((node_dir, out, subprocess.Popen(cmd, stdout=out, stderr=out, cwd=node_dir)))

@@ -41,6 +41,8 @@ class Broker:
     rack: str
     pid: int
     ssl_port: int | None = None
+    #: The SASL/SCRAM listener (SASL_SSL with TLS, else SASL_PLAINTEXT), when started with it.
+    sasl_port: int | None = None
     host: str = HOST
     alive: bool = True
     """Whether the process is running (checked when the object was produced)."""
@@ -64,6 +66,15 @@ class LocalCluster:
     ssl_bootstrap_servers: str | None = None
     """SSL listeners, when started with ``tls=True``; verify with ``ca_file``."""
     ca_file: Path | None = None
+    sasl_bootstrap_servers: str | None = None
+    """SASL/SCRAM-SHA-512 listeners, when started with ``sasl=True``: SASL_SSL with TLS."""
+    sasl_username: str | None = None
+    #: The SCRAM user's password: a throw-away one, for the local cluster only.
+    sasl_password: str | None = None
+
+    @property
+    def sasl_protocol(self) -> str:
+        return "SASL_SSL" if self.ssl_bootstrap_servers else "SASL_PLAINTEXT"
 
     @property
     def alive(self) -> bool:
@@ -105,6 +116,9 @@ def save_state(cluster: LocalCluster, request: dict[str, Any], dist: Path) -> No
         "bootstrap_servers": cluster.bootstrap_servers,
         "ssl_bootstrap_servers": cluster.ssl_bootstrap_servers,
         "ca_file": str(cluster.ca_file) if cluster.ca_file else None,
+        "sasl_bootstrap_servers": cluster.sasl_bootstrap_servers,
+        "sasl_username": cluster.sasl_username,
+        "sasl_password": cluster.sasl_password,
         "brokers": [
             {
                 "node_id": b.node_id,
@@ -112,6 +126,7 @@ def save_state(cluster: LocalCluster, request: dict[str, Any], dist: Path) -> No
                 "port": b.port,
                 "controller_port": b.controller_port,
                 "ssl_port": b.ssl_port,
+                "sasl_port": b.sasl_port,
                 "rack": b.rack,
                 "pid": b.pid,
             }
@@ -145,6 +160,7 @@ def load_state(state_dir: Path) -> tuple[LocalCluster, dict[str, Any]] | None:
             port=int(b["port"]),
             controller_port=int(b["controller_port"]),
             ssl_port=int(b["ssl_port"]) if b.get("ssl_port") else None,
+            sasl_port=int(b["sasl_port"]) if b.get("sasl_port") else None,
             rack=str(b["rack"]),
             pid=int(b["pid"]),
             alive=pid_alive(int(b["pid"]), node_dir(state_dir, int(b["node_id"]))),
@@ -160,6 +176,9 @@ def load_state(state_dir: Path) -> tuple[LocalCluster, dict[str, Any]] | None:
         started_at=str(data["started_at"]),
         ssl_bootstrap_servers=data.get("ssl_bootstrap_servers"),
         ca_file=Path(data["ca_file"]) if data.get("ca_file") else None,
+        sasl_bootstrap_servers=data.get("sasl_bootstrap_servers"),
+        sasl_username=data.get("sasl_username"),
+        sasl_password=data.get("sasl_password"),
     )
     return cluster, dict(data["request"])
 

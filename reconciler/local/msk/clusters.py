@@ -95,7 +95,20 @@ class ClusterApi(OperationEngine):
             "ClusterType": "PROVISIONED",
         }
 
+    def _zookeeper(self, cluster: Cluster) -> Json:
+        """ZooKeeper-mode versions report their (three) ZooKeeper nodes, as MSK does; KRaft
+        clusters have none. The local nodes are names only: nothing listens there."""
+        version = str(cluster.provisioned["CurrentBrokerSoftwareInfo"]["KafkaVersion"])
+        if version.endswith(".kraft"):
+            return {}
+        nodes = [f"z-{i}.{cluster.name}.zookeeper.local" for i in (1, 2, 3)]
+        return {
+            "ZookeeperConnectString": ",".join(f"{n}:2181" for n in nodes),
+            "ZookeeperConnectStringTls": ",".join(f"{n}:2182" for n in nodes),
+        }
+
     def _view_v2(self, cluster: Cluster) -> Json:
+        provisioned = {**copy.deepcopy(cluster.provisioned), **self._zookeeper(cluster)}
         return {
             "ActiveOperationArn": cluster.active_operation,
             "ClusterType": "PROVISIONED",
@@ -106,7 +119,7 @@ class ClusterApi(OperationEngine):
             "State": cluster.state,
             "StateInfo": cluster.state_info,
             "Tags": dict(cluster.tags),
-            "Provisioned": copy.deepcopy(cluster.provisioned),
+            "Provisioned": provisioned,
         }
 
     def describe_cluster_v2(self, params: Json) -> Json:
@@ -134,6 +147,7 @@ class ClusterApi(OperationEngine):
                 "StateInfo": cluster.state_info,
                 "Tags": dict(cluster.tags),
                 "StorageMode": p["StorageMode"],
+                **self._zookeeper(cluster),
             }
         }
 
