@@ -88,25 +88,23 @@ def check_cluster(info: Mapping[str, Any]) -> None:
     """The topic API's requirements (AWS developer guide, "Topic operations"): a Provisioned
     cluster, ACTIVE, on Kafka 3.6.0 or later."""
     name = info.get("ClusterName", "the cluster")
-    if info.get("ClusterType", "PROVISIONED") != "PROVISIONED":
-        raise ReconcilerError(
-            f"kafka.api: msk: {name} is a Serverless cluster; MSK's topic API serves "
-            "Provisioned clusters only. Use kafka.api: kafka (IAM auth on the brokers)"
-        )
+    problem = what = ""
     software = info.get("Provisioned", {}).get("CurrentBrokerSoftwareInfo", {})
     version = str(software.get("KafkaVersion", ""))
-    if version and version_tuple(version) < MINIMUM_VERSION:
-        raise ReconcilerError(
-            f"kafka.api: msk: {name} runs Kafka {version}, and MSK's topic API needs 3.6.0 or "
-            "later. Upgrade the cluster (MskCluster spec.kafkaVersion; the plan names the "
-            "upgrade path), or use kafka.api: kafka from a runner that reaches the brokers"
+    if info.get("ClusterType", "PROVISIONED") != "PROVISIONED":
+        problem = f"{name} is a Serverless cluster; MSK's topic API serves Provisioned clusters"
+        what = "use kafka.api: kafka (IAM authentication on the brokers)"
+    elif version and version_tuple(version) < MINIMUM_VERSION:
+        problem = f"{name} runs Kafka {version}, and MSK's topic API needs 3.6.0 or later"
+        what = (
+            "upgrade the cluster (MskCluster spec.kafkaVersion; the plan names the upgrade "
+            "path), or use kafka.api: kafka from a runner that reaches the brokers"
         )
-    state = info.get("State")
-    if state != "ACTIVE":
-        raise ReconcilerError(
-            f"kafka.api: msk: {name} is {state}, and MSK's topic API answers only while a "
-            "cluster is ACTIVE. Plan again once its operation has finished"
-        )
+    elif info.get("State") != "ACTIVE":
+        problem = f"{name} is {info.get('State')}; MSK's topic API answers only while ACTIVE"
+        what = "plan again once its operation has finished"
+    if problem:
+        raise ReconcilerError(f"kafka.api: msk: {problem}\n  what to do: {what}")
 
 
 class MskTopicAdmin:

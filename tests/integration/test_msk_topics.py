@@ -231,7 +231,20 @@ def test_a_cluster_before_kafka_3_6_is_refused_with_the_way_out(
     result = run(endpoint, "plan", str(env_dir))
     assert result.exit_code == 1
     assert "runs Kafka 3.5.1, and MSK's topic API needs 3.6.0 or later" in result.output
-    assert "kafka.api: kafka" in result.output and "Upgrade the cluster" in result.output
+    assert "kafka.api: kafka" in result.output and "upgrade the cluster" in result.output
+    doctor = run(endpoint, "doctor", str(env_dir))
+    assert doctor.exit_code == 1
+    assert "MSK topic API" in doctor.output and "needs 3.6.0 or later" in doctor.output
+
+
+def test_doctor_checks_the_topic_api_not_the_brokers(
+    endpoint: MskServer, tmp_path: Path, topic_prefix: str
+) -> None:
+    env_dir = write_env(tmp_path / "env", topic_doc(f"{topic_prefix}a", 1, 1), prefix=topic_prefix)
+    doctor = run(endpoint, "doctor", str(env_dir))
+    assert doctor.exit_code == 0, doctor.output
+    assert "MSK topic API" in doctor.output and "ListTopics answered" in doctor.output
+    assert "needs no network path to the brokers" in doctor.output
 
 
 def test_a_write_msk_refuses_fails_at_apply_and_the_rest_applies(

@@ -82,9 +82,9 @@ def test_the_api_needs_a_provisioned_active_cluster_on_kafka_3_6_or_later() -> N
         check_cluster(
             cluster_info(Provisioned={"CurrentBrokerSoftwareInfo": {"KafkaVersion": "3.5.1"}})
         )
-    with pytest.raises(ReconcilerError, match="Provisioned clusters only"):
+    with pytest.raises(ReconcilerError, match="serves Provisioned clusters"):
         check_cluster(cluster_info(ClusterType="SERVERLESS"))
-    with pytest.raises(ReconcilerError, match=r"is UPDATING.*once its operation has finished"):
+    with pytest.raises(ReconcilerError, match=r"(?s)is UPDATING.*once its operation has finished"):
         check_cluster(cluster_info(State="UPDATING"))
     assert version_tuple("3.6.0.1") == (3, 6, 0, 1) and version_tuple("2.8.2.tiered") == (2, 8, 2)
 
