@@ -112,7 +112,7 @@ def verify(
     altered = {c.name for c in changes if c.action is Action.UPDATE}
     each = _EachBroker(clients)
     remaining = KindPlan()
-    for attempt in attempts(max(options.settle_seconds, each.lag), 0.2 if not each.lag else 5.0):
+    for attempt in attempts(max(options.settle_seconds, each.lag), 0.2 if not each.lag else 2.0):
         ready = all(_metadata_settled(admin, changes) for admin in each.admins)
         if not (ready or attempt.last):
             continue
