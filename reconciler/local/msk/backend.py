@@ -35,6 +35,16 @@ log = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/_local/"
 
+#: MSK's topic API and its broker listing, served from the real local Kafka cluster.
+TOPIC_OPERATIONS = (
+    "ListNodes",
+    "ListTopics",
+    "DescribeTopic",
+    "DescribeTopicPartitions",
+    "CreateTopic",
+    "UpdateTopic",
+    "DeleteTopic",
+)
 #: The kafka API operations this endpoint serves; every other one answers 501.
 IMPLEMENTED = (
     "CreateClusterV2",
@@ -58,13 +68,7 @@ IMPLEMENTED = (
     "DescribeClusterOperationV2",
     "ListClusterOperations",
     "DescribeClusterOperation",
-    "ListNodes",
-    "ListTopics",
-    "DescribeTopic",
-    "DescribeTopicPartitions",
-    "CreateTopic",
-    "UpdateTopic",
-    "DeleteTopic",
+    *TOPIC_OPERATIONS,
 )
 
 
