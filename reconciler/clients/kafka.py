@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import re
 from collections import deque
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from itertools import islice
 from typing import Any
 
@@ -35,6 +35,16 @@ from confluent_kafka.admin import (
 )
 
 from reconciler import __version__
+from reconciler.clients.topics import (
+    KAFKA_API,
+    ConfigOp,
+    ConfigValue,
+    Keep,
+    NewTopicRequest,
+    PartitionState,
+    Results,
+    TopicMetadata,
+)
 from reconciler.core.cluster import Broker, ClusterView
 from reconciler.core.environment import Connection
 from reconciler.core.errors import ConnectionFailure, ReconcilerError
@@ -111,34 +121,6 @@ def admin_client(conn: Connection) -> AdminClient:
         raise ReconcilerError(conn.redact(f"Kafka client: {error_text(exc)}")) from exc
 
 
-@dataclass(frozen=True)
-class ConfigValue:
-    """One config as DescribeConfigs reports it; a sensitive value is never kept."""
-
-    value: str | None
-    source: str
-    sensitive: bool
-
-
-@dataclass(frozen=True)
-class NewTopicRequest:
-    name: str
-    partitions: int
-    replication_factor: int
-    config: Mapping[str, str]
-
-
-#: A config change: the key, and its new value (None: remove the override).
-ConfigOp = tuple[str, str | None]
-#: One result per item of a batched call: None for success, else the broker's error text.
-Results = dict[str, str | None]
-#: Keeps a DescribeConfigs entry by (topic, config name, source name): filtering as entries
-#: arrive keeps time and memory flat, since 10,000 topics carry ~360,000 entries.
-Keep = Callable[[str, str, str], bool]
-#: Every topic's partitions and their replicas, as one Metadata request reports them.
-TopicMetadata = dict[str, dict[int, tuple[int, ...]]]
-
-
 def _collect(futures: Mapping[str, Future[Any]]) -> Results:
     results: Results = {}
     for name, future in futures.items():
@@ -152,6 +134,8 @@ def _collect(futures: Mapping[str, Future[Any]]) -> Results:
 
 class KafkaAdmin:
     """The admin calls the kinds make, each bounded by the connection's timeout."""
+
+    abilities = KAFKA_API
 
     def __init__(self, admin: AdminClient, conn: Connection, pinned: int | None = None) -> None:
         self.admin = admin
@@ -209,15 +193,34 @@ class KafkaAdmin:
             )
         )
 
-    def topic_metadata(self) -> TopicMetadata:
-        """Every topic's partitions and replicas: one Metadata request."""
+    def topic_metadata(self, only: Collection[str] | None = None) -> TopicMetadata:
+        """Every topic's partitions and replicas: one Metadata request (as cheap for all
+        topics as for a few, so `only` just narrows the answer)."""
+        RECENT.messages.clear()
+        try:
+            topics = self.admin.list_topics(timeout=self.timeout).topics
+        except KafkaException as exc:
+            raise self._unreachable(exc) from exc
+        wanted = None if only is None else set(only)
+        return {
+            name: {pid: tuple(p.replicas) for pid, p in topic.partitions.items()}
+            for name, topic in topics.items()
+            if wanted is None or name in wanted
+        }
+
+    def partition_states(self) -> dict[str, dict[int, PartitionState]]:
+        """Every topic's partitions with their leader and in-sync replicas (one Metadata
+        request): what MSK's DescribeTopicPartitions reports."""
         RECENT.messages.clear()
         try:
             topics = self.admin.list_topics(timeout=self.timeout).topics
         except KafkaException as exc:
             raise self._unreachable(exc) from exc
         return {
-            name: {pid: tuple(p.replicas) for pid, p in topic.partitions.items()}
+            name: {
+                pid: PartitionState(p.leader, tuple(p.replicas), tuple(p.isrs))
+                for pid, p in topic.partitions.items()
+            }
             for name, topic in topics.items()
         }
 

@@ -24,8 +24,9 @@ from reconciler.core.listeners import client_listeners
 
 if TYPE_CHECKING:
     from reconciler.clients.aws import Service
-    from reconciler.clients.kafka import KafkaAdmin, TopicMetadata
+    from reconciler.clients.kafka import KafkaAdmin
     from reconciler.clients.replicas import ReplicaAdmin
+    from reconciler.clients.topics import TopicAdmin, TopicMetadata
 
 #: Cluster states in which MSK answers GetBootstrapBrokers.
 SERVING = frozenset({"ACTIVE", "UPDATING", "HEALING", "MAINTENANCE", "REBOOTING_BROKER"})
@@ -65,6 +66,7 @@ class Clients:
         self.connection = connection
         self.msk_ref = msk
         self._kafka: KafkaAdmin | None = None
+        self._topics: TopicAdmin | None = None
         self._replicas: ReplicaAdmin | None = None
         self._cluster: tuple[ClusterView, TopicMetadata] | None = None
         self._msk: Service | None = None
@@ -123,15 +125,50 @@ class Clients:
             )
         return found
 
+    def cluster_arn(self) -> str:
+        """The MSK cluster's ARN (Unavailable while it does not exist)."""
+        if self.msk_ref is None:
+            raise ReconcilerError("spec.msk must name the cluster")
+        try:
+            arn = find_cluster_arn(self.msk(), self.msk_ref.cluster)
+        except (ApiError, ConnectionFailure) as exc:
+            raise aws_failure("looking up the cluster", exc) from exc
+        if arn is None:
+            raise Unavailable("the MSK cluster does not exist yet")
+        return arn
+
     def kafka(self) -> KafkaAdmin:
         """The admin client of the cluster (made once; every kind shares it)."""
         if self._kafka is None:
+            if self.connection.api == "msk":
+                raise ReconcilerError(
+                    "this needs Kafka's admin API on the brokers, and kafka.api: msk reaches "
+                    "topics only (through MSK's API). Set kafka.api: kafka and run where the "
+                    "brokers are reachable"
+                )
             from reconciler.clients.kafka import KafkaAdmin
 
             servers = self.bootstrap_servers()
             self.connection = replace(self.connection, bootstrap_servers=servers)
             self._kafka = KafkaAdmin.connect(self.connection)
         return self._kafka
+
+    def topics(self) -> TopicAdmin:
+        """The topic API the Environment chose (`kafka.api`): Kafka's admin API on the
+        brokers, or MSK's topic API, checked against its requirements when first made."""
+        if self._topics is None:
+            if self.connection.api == "msk":
+                from reconciler.clients.msk_topics import MskTopicAdmin
+
+                arn = self.cluster_arn()
+                try:
+                    admin = MskTopicAdmin.connect(self.msk(), arn, self.connection.timeout_seconds)
+                except (ApiError, ConnectionFailure) as exc:
+                    raise aws_failure("describing the cluster", exc) from exc
+                self._topics = admin
+            else:
+                self._topics = self.kafka()
+        return self._topics
 
     def replicas(self) -> ReplicaAdmin:
         """The replica-placement client (reassignments, log dirs, elections, throttles), made
@@ -144,14 +181,19 @@ class Clients:
         return self._replicas
 
     def kafka_on(self, broker: Broker) -> KafkaAdmin:
-        """A client that talks to this broker only (read-back through every broker)."""
+        """A client that talks to this broker only (replica moves)."""
         return self.kafka().on_broker(broker)
 
+    def topics_on(self, broker: Broker) -> TopicAdmin:
+        """A topic client whose reads this broker answers (read-back through every broker),
+        where the API has brokers to ask."""
+        return self.topics().on_broker(broker)
+
     def cluster(self) -> tuple[ClusterView, TopicMetadata]:
-        """The cluster and every topic's partitions, read once (Metadata, DescribeCluster) and
-        shared by the kinds and the plan's digest; read-backs ask the brokers afresh."""
+        """The cluster and every topic's partitions, read once and shared by the kinds and
+        the plan's digest; read-backs ask afresh."""
         if self._cluster is None:
-            admin = self.kafka()
+            admin = self.topics()
             metadata = admin.topic_metadata()
             self._cluster = (admin.cluster(metadata), metadata)
         return self._cluster

@@ -13,6 +13,8 @@ from typing import Literal
 from reconciler.core.model import Location
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+#: How topics are reached: Kafka's admin API on the brokers, or MSK's control plane (IAM).
+TopicApi = Literal["kafka", "msk"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Connection:
     timeout_seconds: float = 15.0
     #: (value, `${NAME}`) of every variable expanded into the fields above.
     masks: tuple[tuple[str, str], ...] = ()
+    api: TopicApi = "kafka"
 
     def redact(self, text: str) -> str:
         """TEXT with every expanded variable's value replaced by its `${NAME}` (longest

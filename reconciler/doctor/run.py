@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.clients import network
-from reconciler.clients.kafka import KafkaAdmin, NewTopicRequest
+from reconciler.clients.kafka import KafkaAdmin
 from reconciler.clients.session import SERVING, Clients, find_cluster_arn
+from reconciler.clients.topics import NewTopicRequest
 from reconciler.core.environment import Connection, Environment
 from reconciler.core.errors import AWS_WHAT_TO_DO, ApiError, ConnectionFailure, ReconcilerError
 from reconciler.core.listeners import tls
@@ -311,6 +312,32 @@ def security_groups_check(
     return security_group_check(described.get("SecurityGroups") or [], source, ports)
 
 
+# --- MSK's topic API (kafka.api: msk) ---------------------------------------------------
+
+_NO_CLUSTER = ("MSK topic API", "no MSK cluster to ask (above)")
+_BY_MSK = (
+    "kafka.api: msk reaches topics through MSK's API over HTTPS, so this runner needs no "
+    "network path to the brokers"
+)
+
+
+def topic_api_check(clients: Clients) -> Check:
+    """The topic API's requirements (a Provisioned cluster, ACTIVE, Kafka 3.6.0 or later) and
+    the role's right to use it (ListTopics, which needs kafka-cluster:Connect and
+    DescribeTopic)."""
+    name = "MSK topic API"
+    try:
+        clients.topics().topic_metadata(())  # ListTopics only: no topic is described
+    except ReconcilerError as exc:
+        detail, what = _split(exc)
+        return failed(name, detail, what)
+    return ok(
+        name,
+        "the cluster meets the API's requirements (Provisioned, ACTIVE, Kafka 3.6.0 or later) "
+        "and ListTopics answered",
+    )
+
+
 # --- all ----------------------------------------------------------------------------------
 
 
@@ -333,6 +360,10 @@ def run_doctor(
         header += f", MSK cluster {environment.msk.cluster} in {environment.msk.region or '?'}"
     cluster, info = msk_check(clients, environment)
     checks = [cluster]
+    if connection.api == "msk":
+        checks.append(topic_api_check(clients) if info is not None else _skip(*_NO_CLUSTER))
+        checks.append(_skip("brokers", _BY_MSK))
+        return Report(header, tuple(checks))
     brokers, problem = _brokers(clients)
     sources = []
     if problem is not None:

@@ -190,7 +190,16 @@ def load(env_dir: str | Path, *, allow_outside_repo: bool = False) -> Desired:
     if environment is None or env_doc is None:  # every kind's problems are still reported
         raise SpecError(problems)
     environment = _placed_ca_file(environment, boundary, problems)
-    if not environment.connection.bootstrap_servers and environment.msk is None:
+    if environment.connection.api == "msk" and environment.msk is None:
+        problems.append(
+            SpecProblem(
+                env_doc.location(("spec", "kafka", "api")),
+                "spec.kafka.api",
+                "msk reaches topics through MSK's API, so spec.msk must name the cluster "
+                "(clusterName or clusterArn, and region)",
+            )
+        )
+    elif not environment.connection.bootstrap_servers and environment.msk is None:
         problems.append(
             SpecProblem(
                 env_doc.location(("spec", "kafka")),

@@ -43,6 +43,7 @@ def parse_environment(doc: Document) -> Environment:
             sasl_username=sasl.get("username"),
             sasl_password=sasl.get("password"),
             timeout_seconds=float(kafka.get("timeoutSeconds", 15)),
+            api=kafka.get("api", "kafka"),
         ),
         msk=MskRef(msk.get("region"), msk.get("clusterName"), msk.get("clusterArn"))
         if msk

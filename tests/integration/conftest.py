@@ -4,7 +4,9 @@ moto's server for the AWS services it fakes faithfully (CloudWatch Logs, EC2).""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -13,6 +15,8 @@ from moto.server import ThreadedMotoServer
 
 from reconciler.core.polling import attempts
 from reconciler.local.kafka.state import LocalCluster
+from reconciler.local.msk.endpoint import ensure_cluster
+from reconciler.local.msk.server import MskServer, start_msk_server
 
 Check = Callable[[AdminClient], bool]
 WaitUntil = Callable[..., None]
@@ -38,6 +42,69 @@ def wait_until(kafka_cluster: LocalCluster) -> WaitUntil:
         raise AssertionError("the brokers never all saw the change")
 
     return wait
+
+
+#: How old the local MSK endpoint's topic answers may be in these tests (MSK: about a minute).
+TOPIC_REFRESH_SECONDS = 0.5
+
+
+@pytest.fixture(scope="session")
+def msk_topic_endpoint(bootstrap_servers: str) -> Iterator[MskServer]:
+    """The local MSK endpoint on the session cluster, with MSK cluster `local` (Kafka 3.9.x)
+    ACTIVE: what `kafka.api: msk` specs reach."""
+    server = start_msk_server(
+        kafka_bootstrap=bootstrap_servers,
+        operation_seconds=0.2,
+        topic_refresh_seconds=TOPIC_REFRESH_SECONDS,
+    )
+    ensure_cluster(server.endpoint_url, brokers=3)
+    yield server
+    server.stop()
+
+
+@dataclass(frozen=True)
+class TopicApi:
+    """How a test's specs reach topics: `kafka` (the brokers) or `msk` (MSK's topic API)."""
+
+    name: str
+    #: The Environment's `spec.kafka` block (and `spec.msk` for the MSK API), indented.
+    kafka_block: str
+    #: Seconds until a change made behind the reconciler's back shows in its reads.
+    lag: float
+
+    @property
+    def msk(self) -> bool:
+        return self.name == "msk"
+
+    def settle(self) -> None:
+        """Wait until the API serves what the brokers already agree on."""
+        time.sleep(self.lag)
+
+
+KAFKA_BLOCK = (
+    "  kafka:\n    bootstrapServers: ${KAFKA_BOOTSTRAP_SERVERS}\n    securityProtocol: PLAINTEXT\n"
+)
+MSK_BLOCK = "  kafka: {api: msk}\n  msk: {region: eu-central-1, clusterName: local}\n"
+
+
+@pytest.fixture
+def topic_api(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> TopicApi:
+    """Parametrised by `pytest_generate_tests` of the module: each test runs both ways."""
+    if request.param == "msk":
+        endpoint: MskServer = request.getfixturevalue("msk_topic_endpoint")
+        monkeypatch.setenv("AWS_ENDPOINT_URL_KAFKA", endpoint.endpoint_url)
+        return TopicApi("msk", MSK_BLOCK, TOPIC_REFRESH_SECONDS + 0.2)
+    return TopicApi("kafka", KAFKA_BLOCK, 0.0)
+
+
+def both_topic_apis(metafunc: pytest.Metafunc) -> None:
+    """A module's `pytest_generate_tests`: its tests that take `topic_api` run through
+    Kafka's admin API and MSK's topic API, but those marked `kafka_api_only`."""
+    if "topic_api" not in metafunc.fixturenames:
+        return
+    only_kafka = metafunc.definition.get_closest_marker("kafka_api_only") is not None
+    apis = ["kafka"] if only_kafka else ["kafka", "msk"]
+    metafunc.parametrize("topic_api", apis, indirect=True)
 
 
 @pytest.fixture(scope="module")

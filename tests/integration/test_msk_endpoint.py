@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from reconciler.clients.aws import kafka_client
 from reconciler.core.polling import attempts
 from reconciler.kinds.msk_cluster import rules
-from reconciler.local.msk.backend import IMPLEMENTED
+from reconciler.local.msk.backend import IMPLEMENTED, TOPIC_OPERATIONS
 from reconciler.local.msk.server import MskServer, start_msk_server
 from tests.unit.test_msk_wire import WireLog
 
@@ -545,5 +545,6 @@ def test_every_implemented_operation_answers_in_botocore_shapes(
     kafka.list_cluster_operations(ClusterArn=arn)
     kafka.list_cluster_operations_v2(ClusterArn=arn)
     refused(kafka.describe_cluster_v2, ClusterArn=arn + "-missing")
-    assert wire.operations == set(IMPLEMENTED)
+    # The topic operations need a real Kafka cluster: test_msk_topics.py exercises them.
+    assert wire.operations == set(IMPLEMENTED) - set(TOPIC_OPERATIONS)
     assert wire.problems() == []

@@ -28,7 +28,7 @@ from reconciler.engine.plan import plan_environment
 from reconciler.kinds.base import ApplyOptions
 from reconciler.local.kafka.distribution import classpath, ensure_distribution, find_java
 from reconciler.local.kafka.state import LocalCluster
-from tests.integration.conftest import WaitUntil
+from tests.integration.conftest import TopicApi, WaitUntil, both_topic_apis
 
 pytestmark = pytest.mark.integration
 
@@ -44,21 +44,23 @@ def topic_doc(name: str, partitions: int = 3, rf: int = 2, **config: Any) -> str
     )
 
 
+pytest_generate_tests = both_topic_apis
+
+
 @pytest.fixture
-def specs(tmp_path: Path, topic_prefix: str) -> Specs:
-    """Writes an environment directory that owns `<prefix>*` on the test cluster."""
+def specs(tmp_path: Path, topic_prefix: str, topic_api: TopicApi) -> Specs:
+    """Writes an environment directory that owns `<prefix>*` on the test cluster, reaching
+    it the way `topic_api` says (unless `kafka` gives the block's settings)."""
 
     def write(*topics: str, allow_delete: bool = False, kafka: str = "", manage: str = "") -> Path:
         directory = tmp_path / "it"  # an environment is named after its directory
         directory.mkdir(exist_ok=True)
         for old in directory.glob("*.yaml"):
             old.unlink()
-        kafka = kafka or (
-            "bootstrapServers: ${KAFKA_BOOTSTRAP_SERVERS}\n    securityProtocol: PLAINTEXT"
-        )
+        block = f"  kafka:\n    {kafka}\n" if kafka else topic_api.kafka_block
         (directory / "environment.yaml").write_text(
             "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {name: it}\nspec:\n"
-            f"  kafka:\n    {kafka}\n"
+            f"{block}"
             f'  topics:\n    manage: ["{manage or topic_prefix + "*"}"]\n'
             f"  policy:\n    allowDelete: {str(allow_delete).lower()}\n",
             encoding="utf-8",
@@ -76,6 +78,17 @@ def cli(bootstrap_servers: str) -> Callable[..., Result]:
         return runner.invoke(main, list(args), env={"KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers})
 
     return run
+
+
+@pytest.fixture
+def settled(wait_until: WaitUntil, topic_api: TopicApi) -> WaitUntil:
+    """`wait_until` every broker sees an out-of-band change, and the topic API serves it."""
+
+    def wait(check: Callable[[AdminClient], bool], seconds: float = 20) -> None:
+        wait_until(check, seconds)
+        topic_api.settle()
+
+    return wait
 
 
 def plan_json(cli: Callable[..., Result], env_dir: Path, code: int = 2) -> dict[str, Any]:
@@ -130,30 +143,39 @@ def test_apply_then_plan_reports_no_changes(
 
 
 def test_out_of_band_change_shows_up_as_exactly_that_change(
-    wait_until: WaitUntil,
+    settled: WaitUntil,
     specs: Specs,
     cli: Callable[..., Result],
     admin: AdminClient,
     topic_prefix: str,
+    topic_api: TopicApi,
 ) -> None:
+    """An undeclared override added by hand is drift through Kafka's API (which names each
+    value's source); MSK's names none, so there only declared configs are compared."""
     name = f"{topic_prefix}orders"
     env_dir = specs(topic_doc(name, 3, 2, compression_type="snappy"))
     assert cli("apply", str(env_dir), "--auto-approve").exit_code == 0
     set_config(admin, name, "compression.type", "lz4")  # a declared key, edited by hand
     set_config(admin, name, "retention.ms", "3600000")  # an undeclared override, added by hand
-    wait_until(lambda a: describe(a, name)["retention.ms"].value == "3600000")
+    settled(lambda a: describe(a, name)["retention.ms"].value == "3600000")
     plan = plan_json(cli, env_dir)
     [change] = plan["changes"]
     assert change["name"] == name and change["action"] == "update"
     fields = {d["field"]: (d["before"], d["after"], d["risk"]) for d in change["diff"]}
-    assert fields == {
-        "config.compression.type": ("lz4", "snappy", "safe"),
-        "config.retention.ms": ("3600000", None, "destructive"),
+    expected: dict[str, tuple[str, str | None, str]] = {
+        "config.compression.type": ("lz4", "snappy", "safe")
     }
+    if not topic_api.msk:
+        expected["config.retention.ms"] = ("3600000", None, "destructive")
+    assert fields == expected
     assert cli("apply", str(env_dir), "--auto-approve").exit_code == 0
     configs = describe(admin, name)
     assert configs["compression.type"].value == "snappy"
-    assert configs["retention.ms"].source != 1  # the override is gone (1 = DYNAMIC_TOPIC_CONFIG)
+    if topic_api.msk:  # neither compared nor reset, as the plan's warning says
+        assert configs["retention.ms"].value == "3600000"
+        assert any("neither compared nor reset" in w for w in plan["warnings"])
+    else:
+        assert configs["retention.ms"].source != 1  # the override is gone (1: DYNAMIC_TOPIC)
     assert plan_json(cli, env_dir, code=0)["changes"] == []
 
 
@@ -179,7 +201,7 @@ def kafka_configs(kafka_cluster: LocalCluster) -> Iterator[Callable[..., None]]:
 
 
 def test_broker_wide_dynamic_default_causes_no_diff(
-    wait_until: WaitUntil,
+    settled: WaitUntil,
     specs: Specs,
     cli: Callable[..., Result],
     admin: AdminClient,
@@ -194,7 +216,7 @@ def test_broker_wide_dynamic_default_causes_no_diff(
     kafka_configs(*default, "--add-config", "log.retention.ms=172800000")
     kafka_configs(*per_broker, "--add-config", "log.cleaner.delete.retention.ms=3600000")
     try:
-        wait_until(lambda a: describe(a, f"{p}a")["retention.ms"].value == "172800000")
+        settled(lambda a: describe(a, f"{p}a")["retention.ms"].value == "172800000")
         assert plan_json(cli, env_dir, code=0)["changes"] == []
     finally:
         kafka_configs(*default, "--delete-config", "log.retention.ms")
@@ -218,17 +240,24 @@ def test_partition_decrease_is_refused_and_nothing_is_written(
 
 
 def test_replication_factor_above_the_broker_count_is_refused_with_the_way_out(
-    specs: Specs, cli: Callable[..., Result], topic_prefix: str
+    specs: Specs, cli: Callable[..., Result], topic_prefix: str, topic_api: TopicApi
 ) -> None:
     name = f"{topic_prefix}a"
     assert cli("apply", str(specs(topic_doc(name, 1, 2))), "--auto-approve").exit_code == 0
+    created = cli("plan", str(specs(topic_doc(name, 1, 2), topic_doc(f"{name}-new", 1, 4))))
+    assert created.exit_code == 1
+    assert "needs at least 4 brokers; the cluster has 3. Way out" in created.output
     result = cli("plan", str(specs(topic_doc(name, 1, 4))))
     assert result.exit_code == 1
-    assert "needs at least 4 brokers; the cluster has 3. Way out" in result.output
+    if topic_api.msk:  # MSK's UpdateTopic takes configs and a partition count only
+        assert "the MSK topic API cannot change a replication factor" in result.output
+        assert "kafka.api: kafka" in result.output
+    else:
+        assert "needs at least 4 brokers; the cluster has 3. Way out" in result.output
 
 
 def test_unmanaged_topics_are_never_touched_and_orphans_need_permission(
-    wait_until: WaitUntil,
+    settled: WaitUntil,
     specs: Specs,
     cli: Callable[..., Result],
     admin: AdminClient,
@@ -246,7 +275,7 @@ def test_unmanaged_topics_are_never_touched_and_orphans_need_permission(
     ]
     for future in admin.create_topics(new, operation_timeout=10).values():
         future.result()
-    wait_until(lambda a: {orphan, outsider, internal} <= set(a.list_topics(timeout=10).topics))
+    settled(lambda a: {orphan, outsider, internal} <= set(a.list_topics(timeout=10).topics))
     kept = specs(topic_doc(f"{p}a", 1, 1), manage=owned)
     plan = plan_json(cli, kept)
     assert [o["name"] for o in plan["orphans"]] == [orphan]
@@ -267,27 +296,31 @@ def test_unmanaged_topics_are_never_touched_and_orphans_need_permission(
 
 
 def test_saved_plan_applies_only_to_the_state_it_was_made_from(
-    wait_until: WaitUntil,
+    settled: WaitUntil,
     specs: Specs,
     cli: Callable[..., Result],
     admin: AdminClient,
     topic_prefix: str,
     tmp_path: Path,
+    topic_api: TopicApi,
 ) -> None:
+    """Someone changes what the plan depends on meanwhile: through Kafka's API an undeclared
+    override counts; through MSK's (no sources) a declared config does."""
     name = f"{topic_prefix}a"
-    assert cli("apply", str(specs(topic_doc(name, 1, 1))), "--auto-approve").exit_code == 0
-    env_dir = specs(topic_doc(name, 1, 1, retention_ms="2d"))
+    base = {"segment_ms": "1h"} if topic_api.msk else {}
+    assert cli("apply", str(specs(topic_doc(name, 1, 1, **base))), "--auto-approve").exit_code == 0
+    env_dir = specs(topic_doc(name, 1, 1, retention_ms="2d", **base))
     saved = tmp_path / "plan.json"
     assert cli("plan", str(env_dir), "--out", str(saved)).exit_code == 0
-    set_config(admin, name, "segment.ms", "3600000")  # someone changes the cluster meanwhile
-    wait_until(lambda a: describe(a, name)["segment.ms"].value == "3600000")
+    set_config(admin, name, "segment.ms", "7200000")  # someone changes the cluster meanwhile
+    settled(lambda a: describe(a, name)["segment.ms"].value == "7200000")
     refused = cli("apply", str(env_dir), "--plan", str(saved), "--auto-approve")
     assert refused.exit_code == 1
     assert "the cluster changed since the plan was made" in refused.output
     assert describe(admin, name)["retention.ms"].source != 1  # nothing written
 
-    set_config(admin, name, "segment.ms", None)
-    wait_until(lambda a: describe(a, name)["segment.ms"].source != 1)
+    set_config(admin, name, "segment.ms", "3600000" if topic_api.msk else None)
+    settled(lambda a: describe(a, name)["segment.ms"].value != "7200000")
     assert cli("plan", str(env_dir), "--out", str(saved)).exit_code == 0
     applied = cli("apply", str(env_dir), "--plan", str(saved), "--auto-approve")
     assert applied.exit_code == 0, applied.output
@@ -313,6 +346,7 @@ def refused_by_the_brokers(name: str, kafka_version: str) -> str:
     return topic_doc(name, 1, 1, remote_storage_enable=True)
 
 
+@pytest.mark.kafka_api_only
 def test_a_write_the_brokers_refuse_shows_in_the_plan_and_nothing_is_written(
     specs: Specs,
     cli: Callable[..., Result],
@@ -340,23 +374,31 @@ def test_a_write_the_brokers_refuse_shows_in_the_plan_and_nothing_is_written(
 
 
 def test_partition_increase_and_override_removal_apply(
-    specs: Specs, cli: Callable[..., Result], admin: AdminClient, topic_prefix: str
+    specs: Specs,
+    cli: Callable[..., Result],
+    admin: AdminClient,
+    topic_prefix: str,
+    topic_api: TopicApi,
 ) -> None:
     name = f"{topic_prefix}a"
     env_dir = specs(topic_doc(name, 2, 2, retention_ms="1d"))
     assert cli("apply", str(env_dir), "--auto-approve").exit_code == 0
     env_dir = specs(topic_doc(name, 4, 2))
     [change] = plan_json(cli, env_dir)["changes"]
-    assert change["risk"] == "destructive"  # dropping the retention override
-    assert {d["field"]: d["risk"] for d in change["diff"]} == {
-        "partitions": "disruptive",
-        "config.retention.ms": "destructive",
-    }
+    expected = {"partitions": "disruptive", "config.retention.ms": "destructive"}
+    if topic_api.msk:  # MSK says no source, so the dropped override is not seen (nor removed)
+        del expected["config.retention.ms"]
+    else:
+        assert change["risk"] == "destructive"  # dropping the retention override
+    assert {d["field"]: d["risk"] for d in change["diff"]} == expected
     assert cli("apply", str(env_dir), "--auto-approve").exit_code == 0
     assert prefixed(admin, name) == {name: 4}
+    retention = describe(admin, name)["retention.ms"].value
+    assert retention == ("86400000" if topic_api.msk else "604800000")
     assert plan_json(cli, env_dir, code=0)["changes"] == []
 
 
+@pytest.mark.kafka_api_only
 def test_unreachable_cluster_fails_fast_with_a_clear_message(
     specs: Specs, cli: Callable[..., Result], topic_prefix: str
 ) -> None:
@@ -372,6 +414,7 @@ def test_unreachable_cluster_fails_fast_with_a_clear_message(
     assert time.monotonic() - started < 20
 
 
+@pytest.mark.kafka_api_only
 def test_tls_certificates_are_verified_by_default(
     specs: Specs, cli: Callable[..., Result], kafka_cluster: LocalCluster, topic_prefix: str
 ) -> None:
@@ -393,12 +436,13 @@ def test_tls_certificates_are_verified_by_default(
 
 
 def test_partial_failure_says_what_was_done_and_rerun_converges(
-    wait_until: WaitUntil,
+    settled: WaitUntil,
     specs: Specs,
     cli: Callable[..., Result],
     admin: AdminClient,
     topic_prefix: str,
     bootstrap_servers: str,
+    topic_api: TopicApi,
 ) -> None:
     p = topic_prefix
     first = specs(topic_doc(f"{p}a", 1, 1), topic_doc(f"{p}gone", 1, 1))
@@ -412,12 +456,13 @@ def test_partial_failure_says_what_was_done_and_rerun_converges(
     # Someone deletes the topic between plan and apply: that one write fails, the other lands.
     for future in admin.delete_topics([f"{p}gone"], operation_timeout=10).values():
         future.result()
-    wait_until(lambda a: f"{p}gone" not in prefixed(a, p))
+    settled(lambda a: f"{p}gone" not in prefixed(a, p))
     applied = apply_and_verify(planned, ApplyOptions(lambda _: None, settle_seconds=5))
     outcomes = {o.change.name: o for o in applied.outcomes}
     assert outcomes[f"{p}a"].done and outcomes[f"{p}a"].detail == "update config"
     assert not outcomes[f"{p}gone"].done
-    assert "delete failed: UNKNOWN_TOPIC_OR_PART" in outcomes[f"{p}gone"].detail
+    missing = "NotFoundException" if topic_api.msk else "UNKNOWN_TOPIC_OR_PART"
+    assert f"delete failed: {missing}" in outcomes[f"{p}gone"].detail
     assert applied.remaining.changes == ()  # what is left is nothing: re-running converges
     assert plan_json(cli, env_dir, code=0)["changes"] == []
 

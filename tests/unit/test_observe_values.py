@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.clients.kafka import ConfigValue
+from reconciler.clients.topics import ConfigValue
 from reconciler.kinds.topic.observe import inherited_value, topic_configs
 
 #: confluent-kafka's ConfigSource numbers, as the clients layer names them.

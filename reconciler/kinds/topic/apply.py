@@ -31,8 +31,8 @@ from reconciler.kinds.topic.reassign import (
 from reconciler.kinds.topic.risk import CONFIG
 
 if TYPE_CHECKING:
-    from reconciler.clients.kafka import ConfigOp, NewTopicRequest, Results
     from reconciler.clients.session import Clients
+    from reconciler.clients.topics import ConfigOp, NewTopicRequest, Results
 
 
 def _config_ops(change: Change) -> list[ConfigOp]:
@@ -52,7 +52,7 @@ def _new_partitions(change: Change) -> int | None:
 
 
 def _new_topic(change: Change) -> NewTopicRequest:
-    from reconciler.clients.kafka import NewTopicRequest
+    from reconciler.clients.topics import NewTopicRequest
 
     fields = {d.field: d.after for d in change.diff}
     return NewTopicRequest(
@@ -97,7 +97,7 @@ class Batches:
     ) -> list[tuple[str, Callable[[], Results]]]:
         """Every write but deletes, in order, each sent when called; without `options` (a
         preflight) validate-only, and the moves as their throttle configs validated."""
-        admin, check = clients.kafka(), options is None
+        admin, check = clients.topics(), options is None
         creates = [_new_topic(c) for c in self.creates]
         moves: Callable[[], Results]
         if options is None:
@@ -148,7 +148,7 @@ def apply(clients: Clients, changes: Sequence[Change], options: ApplyOptions) ->
 
     The engine has run every kind's preflight before the first write of any kind.
     """
-    admin = clients.kafka()
+    admin = clients.topics()
     batches = Batches(changes)
     failures: dict[str, list[str]] = {}
     done: dict[str, list[str]] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from reconciler.clients.topics import Abilities
 from reconciler.core.changes import make_change
 from reconciler.core.cluster import ClusterView
 from reconciler.core.model import Action, Change, FieldDiff, Orphan, Risk
@@ -69,23 +70,35 @@ def _update(
     placement: TopicMoves | None,
     throttle: int | None,
     note: str | None,
+    *,
+    api: Abilities,
 ) -> Change | None:
     """Partitions, replicas and configs; replica moves come planned (`placement.plan_moves`),
     and the throttles a move manages are left to it."""
     diffs: list[FieldDiff] = []
+    blockers = list(placement.blockers) if placement else []
     if spec.partitions != live.partitions:
         diffs.append(partition_change(live.partitions, spec.partitions))
     before_rf = placement.replication_factor if placement else live.replication_factor
     if spec.replication_factor != before_rf:
         diffs.append(replication_diff(before_rf, spec.replication_factor, throttle))
+        if not api.moves_replicas:
+            blockers.append(
+                f"{api.name} cannot change a replication factor (UpdateTopic takes configs "
+                "and a partition count only). Way out: keep replicationFactor: "
+                f"{before_rf}, or apply this change with kafka.api: kafka from a runner that "
+                "reaches the brokers"
+            )
     if placement is not None:
         diffs.extend(move_diffs(placement, throttle))
     else:
         diffs.extend(leftover_topic_throttles(spec.config, live))
     for key, wanted in spec.config.items():
         current = live.configs.get(key)
-        if current is None:
+        if current is None and api.config_sources:
             diffs.append(unknown_to_broker(key, wanted))
+        elif current is None:  # not reported: its value is unknown, so it is set
+            diffs.append(config_change(key, None, wanted))
         elif current.sensitive:
             continue  # the broker never reveals it, so it can be neither compared nor shown
         elif current.value != wanted:
@@ -101,7 +114,7 @@ def _update(
         Action.UPDATE,
         diffs,
         reasons=placement.reasons if placement else (),
-        blockers=placement.blockers if placement else (),
+        blockers=blockers,
         notes=(note,) if note else (),
     )
 
@@ -176,7 +189,9 @@ def diff_topics(
     changes: list[Change] = []
     by_key = {collision_key(name): name for name in observed.topics}
     brokers = len(cluster.brokers) if cluster else 0
-    moves = plan_moves(desired, observed, cluster) if cluster else {}
+    api = observed.abilities
+    placed = cluster is not None and api.moves_replicas
+    moves = plan_moves(desired, observed, cluster) if placed and cluster else {}
     throttle = desired.placement.throttle
     notes = estimate(moves, observed, throttle)
     for name, spec in desired.topics.items():
@@ -184,7 +199,7 @@ def diff_topics(
         if live is None:
             changes.append(_create(spec, brokers, by_key))
         else:
-            change = _update(spec, live, moves.get(name), throttle, notes.get(name))
+            change = _update(spec, live, moves.get(name), throttle, notes.get(name), api=api)
             if change is not None:
                 changes.append(change)
     leftover = broker_throttle_change(observed)
@@ -192,9 +207,30 @@ def diff_topics(
         changes.append(leftover)
     deletions, orphans = _orphans(desired, observed, guard_wipe)
     ordered = sorted(changes + deletions, key=lambda c: (_ACTION_ORDER[c.action], c.kind, c.name))
-    return KindPlan(
-        tuple(ordered), tuple(orphans), tuple(_isr_warnings(desired, observed, changes))
-    )
+    warnings = [*_isr_warnings(desired, observed, changes), *_api_warnings(desired, api, ordered)]
+    return KindPlan(tuple(ordered), tuple(orphans), tuple(warnings))
+
+
+def _api_warnings(desired: Topics, api: Abilities, changes: list[Change]) -> list[str]:
+    """What the plan could not check or do through a topic API with fewer abilities."""
+    warnings = []
+    if not api.validates and changes:
+        warnings.append(
+            f"topics: {api.name} has no validate-only mode, so the brokers check these writes "
+            "only when apply makes them (a refused one fails there and the rest still apply)"
+        )
+    if not api.config_sources:
+        warnings.append(
+            f"topics: {api.name} does not say which values are a topic's own, so configs the "
+            "specs do not declare are neither compared nor reset; declare every config a "
+            "topic relies on"
+        )
+    if not api.moves_replicas and (desired.placement.balance or desired.placement.rack_aware):
+        warnings.append(
+            f"topics: {api.name} cannot read racks or move replicas, so spec.placement is not "
+            "applied; use kafka.api: kafka for placement"
+        )
+    return warnings
 
 
 def diff(desired: Topics, observed: ObservedTopics, context: Context) -> KindPlan:

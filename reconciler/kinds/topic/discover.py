@@ -29,7 +29,7 @@ def _overrides(topic: ObservedTopic) -> dict[str, str]:
     return {
         key: c.value
         for key, c in sorted(topic.configs.items())
-        if c.is_override and not c.sensitive and c.value is not None
+        if c.may_be_own(key) and not c.sensitive and c.value is not None
     }
 
 
@@ -103,7 +103,7 @@ def discover(
     owner = Topics(manage=selection.select, ignore=selection.exclude)
     cluster, metadata = clients.cluster()
     first = min((b.node_id for b in cluster.brokers), default=None)
-    observed = observe_with(clients.kafka(), owner, metadata, first, every_config=True)
+    observed = observe_with(clients.topics(), owner, metadata, first, every_config=True)
     desired, warnings = adopt(observed, owner)
     if not selection.factor_defaults:
         return Discovered(desired, tuple(warnings))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from reconciler.clients.topics import APIS, UNNAMED_SOURCE, Abilities
+from reconciler.core.configs.topic import TOPIC_CONFIGS
 from reconciler.core.model import Location
 from reconciler.core.ownership import is_internal, matches
 
@@ -94,6 +96,14 @@ class ObservedConfig:
     def is_override(self) -> bool:
         return self.source == TOPIC_OVERRIDE
 
+    def may_be_own(self, name: str) -> bool:
+        """An override, or (where the API names no sources) a value other than Kafka's
+        default: what `import` declares, since declaring a value a topic has plans nothing."""
+        if self.is_override or self.source != UNNAMED_SOURCE:
+            return self.is_override
+        definition = TOPIC_CONFIGS.get(name)
+        return definition is None or definition.default != self.value
+
 
 @dataclass(frozen=True)
 class ObservedTopic:
@@ -135,3 +145,9 @@ class ObservedTopics:
     topics: Mapping[str, ObservedTopic]
     defaults: Mapping[str, str] = field(default_factory=dict)
     placement: ObservedPlacement = field(default_factory=ObservedPlacement)
+    #: The topic API that read them (`clients.topics.APIS`): what a plan can ask of it.
+    api: str = "kafka"
+
+    @property
+    def abilities(self) -> Abilities:
+        return APIS[self.api]

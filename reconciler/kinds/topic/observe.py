@@ -30,8 +30,8 @@ from reconciler.kinds.topic.model import (
 from reconciler.kinds.topic.placement import plan_moves
 
 if TYPE_CHECKING:
-    from reconciler.clients.kafka import ConfigValue, KafkaAdmin, TopicMetadata
     from reconciler.clients.session import Clients
+    from reconciler.clients.topics import ConfigValue, TopicAdmin, TopicMetadata
 
 #: Broker synonyms in coarser units than the topic config they feed (log.retention.hours...).
 _SYNONYM_SCALE = {".hours": 3_600_000, ".minutes": 60_000}
@@ -85,7 +85,7 @@ def topic_configs(
 
 
 def _describe(
-    admin: KafkaAdmin,
+    admin: TopicAdmin,
     wanted: Mapping[str, Collection[str]],
     broker: Mapping[str, str] | None,
 ) -> dict[str, dict[str, ObservedConfig]]:
@@ -100,7 +100,7 @@ def _describe(
 
 
 def _read_lagging(
-    admin: KafkaAdmin,
+    admin: TopicAdmin,
     wanted: Mapping[str, Collection[str]],
     configs: dict[str, dict[str, ObservedConfig]],
     broker: Mapping[str, str] | None,
@@ -115,7 +115,7 @@ def _read_lagging(
         if attempt.number > 1:
             configs.update(_describe(admin, {n: wanted[n] for n in missing}, broker))
             missing = [name for name in missing if name not in configs]
-        listed = admin.topic_metadata()
+        listed = admin.topic_metadata(missing)
         missing = [name for name in missing if name in listed]  # the rest were deleted
         if not missing:
             return
@@ -126,7 +126,7 @@ def _read_lagging(
 
 
 def observe_with(
-    admin: KafkaAdmin,
+    admin: TopicAdmin,
     desired: Topics,
     metadata: TopicMetadata,
     config_broker: int | None,
@@ -165,7 +165,7 @@ def observe_with(
         )
     inherited = {key: inherited_value(key, broker) for key in INHERITED_DEFAULTS}
     defaults = {key: value for key, value in inherited.items() if value is not None}
-    return ObservedTopics(topics, defaults)
+    return ObservedTopics(topics, defaults, api=admin.abilities.key)
 
 
 def read_moving(clients: Clients) -> dict[str, dict[int, Moving]]:
@@ -219,20 +219,23 @@ def observe(
     """The Topic kind's observation; an agreed one waits until every broker says the same.
 
     Inherited values come from the lowest broker id's own configs. The placement state
-    (reassignments, throttles, sizes of what would move) is read once, beside the topics.
+    (reassignments, throttles, sizes of what would move) is read once, beside the topics,
+    where the topic API can read it.
     """
     cluster, metadata = clients.cluster()
-    moving = read_moving(clients)
+    admin = clients.topics()
+    placed = admin.abilities.moves_replicas
+    moving = read_moving(clients) if placed else {}
     if moving:  # Metadata newer than the listing: a move finished in between shows its target
-        metadata = clients.kafka().topic_metadata()
-    if mode is Mode.AGREED:
+        metadata = admin.topic_metadata()
+    if mode is Mode.AGREED and admin.abilities.per_broker:
         from reconciler.kinds.topic.verify import agreed
 
         observed = agreed(clients, desired, settle_seconds=30.0)
     else:
         first = min((b.node_id for b in cluster.brokers), default=None)
-        observed = observe_with(
-            clients.kafka(), desired, metadata, first, every_config=mode is Mode.SNAPSHOT
-        )
+        observed = observe_with(admin, desired, metadata, first, every_config=mode is Mode.SNAPSHOT)
+    if not placed:
+        return observed
     observed = replace(observed, placement=read_placement(clients, cluster, moving))
     return with_sizes(clients, desired, observed, cluster)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.clients.topics import APIS
 from reconciler.core.record import Reader, decode, encode
 from reconciler.kinds.topic.model import (
     ObservedConfig,
@@ -40,6 +41,7 @@ def dump_observed(observed: ObservedTopics) -> dict[str, Any]:
         "defaults": dict(sorted(observed.defaults.items())),
         "topics": {name: _topic(t) for name, t in sorted(observed.topics.items())},
         "placement": encode(observed.placement),
+        "api": observed.api,
     }
 
 
@@ -84,8 +86,12 @@ def load_observed(value: object, path: str) -> ObservedTopics:
         if "placement" in data  # snapshots taken before placement was observed have none
         else ObservedPlacement()
     )
+    api = read.field(data, "api", path, str) if "api" in data else "kafka"
+    if api not in APIS:
+        raise read.fail(f"{path}/api", f"expected one of {', '.join(sorted(APIS))}")
     return ObservedTopics(
         topics={n: _read_topic(read, n, t, f"{path}/topics/{n}") for n, t in topics.items()},
         defaults={str(k): read.field(defaults, k, f"{path}/defaults", str) for k in defaults},
         placement=placement,
+        api=api,
     )

@@ -23,26 +23,33 @@ from reconciler.core.polling import attempts
 from reconciler.kinds.base import ApplyOptions, KindPlan, Outcome
 from reconciler.kinds.topic.diff import diff_topics
 from reconciler.kinds.topic.fingerprint import fingerprint
-from reconciler.kinds.topic.model import ObservedTopics, Topics
+from reconciler.kinds.topic.model import ObservedPlacement, ObservedTopics, Topics
 from reconciler.kinds.topic.observe import observe_with, read_moving, read_placement
 
 if TYPE_CHECKING:
-    from reconciler.clients.kafka import KafkaAdmin
     from reconciler.clients.session import Clients
+    from reconciler.clients.topics import TopicAdmin
 
 
 class _EachBroker:
-    """One client per broker, made once per read-back."""
+    """One client per broker, made once per read-back; one client where the topic API has
+    no brokers to ask (MSK's answers for the cluster, however stale)."""
 
     def __init__(self, clients: Clients) -> None:
         self.cluster: ClusterView = clients.cluster()[0]
         self.brokers: tuple[Broker, ...] = self.cluster.brokers
-        self.admins: list[KafkaAdmin] = [clients.kafka_on(b) for b in self.brokers]
+        api = clients.topics().abilities
+        if not api.per_broker:
+            self.brokers = self.brokers[:1]
+        self.admins: list[TopicAdmin] = [clients.topics_on(b) for b in self.brokers]
+        #: How long a read-back may wait for the API to show what was written.
+        self.lag = api.lag_seconds
 
     def read(self, index: int, desired: Topics, only: set[str] | None) -> ObservedTopics:
         """What broker `index` reports for `desired` (its `only` topics, when given)."""
         admin, broker = self.admins[index], self.brokers[index]
-        return observe_with(admin, desired, admin.topic_metadata(), broker.node_id, only=only)
+        metadata = admin.topic_metadata(only)
+        return observe_with(admin, desired, metadata, broker.node_id, only=only)
 
 
 def agreed(clients: Clients, desired: Topics, settle_seconds: float) -> ObservedTopics:
@@ -70,9 +77,9 @@ def _expected_partitions(change: Change) -> int | None:
     return int(after) if after is not None else -1  # -1: exists, count unchanged
 
 
-def _metadata_settled(admin: KafkaAdmin, changes: Sequence[Change]) -> bool:
+def _metadata_settled(admin: TopicAdmin, changes: Sequence[Change]) -> bool:
     """Cheap first check: this broker lists created topics, not deleted ones, new counts."""
-    topics = admin.topic_metadata()
+    topics = admin.topic_metadata([c.name for c in changes])
     for change in changes:
         expected = _expected_partitions(change)
         listed = topics.get(change.name)
@@ -105,11 +112,15 @@ def verify(
     altered = {c.name for c in changes if c.action is Action.UPDATE}
     each = _EachBroker(clients)
     remaining = KindPlan()
-    for attempt in attempts(options.settle_seconds, 0.2):
+    for attempt in attempts(max(options.settle_seconds, each.lag), 0.2 if not each.lag else 2.0):
         ready = all(_metadata_settled(admin, changes) for admin in each.admins)
         if not (ready or attempt.last):
             continue
-        placement = read_placement(clients, each.cluster, read_moving(clients))
+        placement = (
+            read_placement(clients, each.cluster, read_moving(clients))
+            if clients.topics().abilities.moves_replicas
+            else ObservedPlacement()
+        )
         plans = []
         for index in range(len(each.admins)):
             names = changed if index == 0 else altered

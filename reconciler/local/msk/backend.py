@@ -2,8 +2,8 @@
 HTTP request to it.
 
 Each area's operations are a class of their own (clusters.py, updates.py, configurations.py,
-tags_operations.py, failures.py), all on one `BackendState`; `MskBackend` combines them so
-dispatch finds every handler by the operation's snake_case name on a single object.
+tags_operations.py, topics.py, failures.py), all on one `BackendState`; `MskBackend` combines
+them so dispatch finds every handler by the operation's snake_case name on a single object.
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from reconciler.local.msk.clusters import ClusterApi
 from reconciler.local.msk.configurations import ConfigurationApi
 from reconciler.local.msk.failures import FailureInjection
 from reconciler.local.msk.tags_operations import TagsAndOperationsApi
+from reconciler.local.msk.topics import TopicApi
 from reconciler.local.msk.updates import ClusterUpdateApi
 from reconciler.local.msk.wire import (
-    ERROR_STATUS,
     ApiError,
     Json,
+    error_statuses,
     parse_request,
     routes,
     service_model,
@@ -34,6 +35,16 @@ log = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/_local/"
 
+#: MSK's topic API and its broker listing, served from the real local Kafka cluster.
+TOPIC_OPERATIONS = (
+    "ListNodes",
+    "ListTopics",
+    "DescribeTopic",
+    "DescribeTopicPartitions",
+    "CreateTopic",
+    "UpdateTopic",
+    "DeleteTopic",
+)
 #: The kafka API operations this endpoint serves; every other one answers 501.
 IMPLEMENTED = (
     "CreateClusterV2",
@@ -57,11 +68,12 @@ IMPLEMENTED = (
     "DescribeClusterOperationV2",
     "ListClusterOperations",
     "DescribeClusterOperation",
+    *TOPIC_OPERATIONS,
 )
 
 
 class MskBackend(
-    ClusterApi, ClusterUpdateApi, ConfigurationApi, TagsAndOperationsApi, FailureInjection
+    ClusterApi, ClusterUpdateApi, ConfigurationApi, TagsAndOperationsApi, TopicApi, FailureInjection
 ):
     """The MSK state machine behind the HTTP layer; every public call holds the lock."""
 
@@ -100,7 +112,7 @@ class MskBackend(
             reply["x-amzn-ErrorType"] = error.code
             content = {"message": error.message, "invalidParameter": error.parameter}
             data = {k: v for k, v in content.items() if v is not None}
-            return ERROR_STATUS.get(error.code, 400), reply, json.dumps(data).encode()
+            return error_statuses().get(error.code, 400), reply, json.dumps(data).encode()
         except (ValueError, KeyError, TypeError) as exc:
             log.exception("bad request %s %s", method, path)
             reply["x-amzn-ErrorType"] = "BadRequestException"

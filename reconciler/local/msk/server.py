@@ -129,6 +129,7 @@ def start_msk_server(
     state_file: Path | None = None,
     kafka_tls_bootstrap: str | None = None,
     storage_cooldown_seconds: float = rules.STORAGE_COOLDOWN.total_seconds(),
+    topic_refresh_seconds: float = 5.0,
 ) -> MskServer:
     """Serve the local MSK endpoint on a background thread; port 0 picks a free port."""
     httpd = _HttpServer((host, port), _Handler)
@@ -138,6 +139,7 @@ def start_msk_server(
         operation_seconds=operation_seconds,
         storage_cooldown_seconds=storage_cooldown_seconds,
         state_file=state_file,
+        topic_refresh_seconds=topic_refresh_seconds,
     )
     thread = threading.Thread(
         target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="msk-endpoint", daemon=True
@@ -158,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         "--storage-cooldown-seconds", type=float, default=rules.STORAGE_COOLDOWN.total_seconds()
     )
     parser.add_argument("--state-file", type=Path)
+    parser.add_argument("--topic-refresh-seconds", type=float, default=5.0)
     args = parser.parse_args(argv)
     server = start_msk_server(
         args.host,
@@ -167,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         operation_seconds=args.operation_seconds,
         state_file=args.state_file,
         storage_cooldown_seconds=args.storage_cooldown_seconds,
+        topic_refresh_seconds=args.topic_refresh_seconds,
     )
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -13,9 +13,14 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler.kinds.msk_cluster import rules
 from reconciler.local.msk.wire import ApiError, Json, bad_request
+
+if TYPE_CHECKING:
+    from reconciler.clients.kafka import KafkaAdmin
+    from reconciler.local.msk.topics import TopicView
 
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -141,8 +146,13 @@ class BackendState:
         operation_seconds: float = 2.0,
         storage_cooldown_seconds: float = rules.STORAGE_COOLDOWN.total_seconds(),
         state_file: Path | None = None,
+        topic_refresh_seconds: float = 5.0,
     ) -> None:
         self.kafka_bootstrap = kafka_bootstrap
+        #: How old the topic API's answers may be (MSK: about a minute).
+        self.topic_refresh_seconds = topic_refresh_seconds
+        self.kafka_admin: KafkaAdmin | None = None
+        self.topic_view: TopicView | None = None
         self.kafka_tls_bootstrap = kafka_tls_bootstrap
         self.operation_seconds = operation_seconds
         self.storage_cooldown_seconds = storage_cooldown_seconds

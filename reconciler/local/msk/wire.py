@@ -19,18 +19,6 @@ from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 
 Json = dict[str, Any]
 
-ERROR_STATUS: Mapping[str, int] = {
-    "BadRequestException": 400,
-    "UnauthorizedException": 401,
-    "ForbiddenException": 403,
-    "NotFoundException": 404,
-    "ConflictException": 409,
-    "TooManyRequestsException": 429,
-    "InternalServerErrorException": 500,
-    "NotImplemented": 501,
-    "ServiceUnavailableException": 503,
-}
-
 
 class ApiError(Exception):
     """An MSK error response: HTTP status from the code, JSON body with message."""
@@ -49,6 +37,17 @@ def bad_request(message: str, parameter: str | None = None) -> ApiError:
 @cache
 def service_model() -> ServiceModel:
     return botocore.session.get_session().get_service_model("kafka")
+
+
+@cache
+def error_statuses() -> Mapping[str, int]:
+    """Each MSK error code's HTTP status, as the service model gives it."""
+    status = {
+        shape.name: int(shape.metadata["error"]["httpStatusCode"])
+        for shape in service_model().error_shapes
+        if "error" in shape.metadata
+    }
+    return {**status, "NotImplemented": 501}
 
 
 def iso(moment: float | datetime) -> str:
