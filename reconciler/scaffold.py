@@ -21,7 +21,7 @@ from reconciler.specs.schema import SCHEMA_DIR
 
 #: The action this release's workflows use, pinned to a commit as zizmor requires (the commit
 #: that added action.yml to this repository); --action pins another fork or release.
-ACTION = "msk-reconciler/msk-reconciler@3cb7f7fb675e9a308bae3dde50b9296630af7642 # v0.1.0"
+ACTION = "msk-reconciler/msk-reconciler@2867a52b2677c99b6e79ca77f3dc48ca073f6871 # v0.1.0"
 WORKFLOWS = ("plan", "apply", "drift", "ci")
 RUNNER = (
     "${{ fromJSON(startsWith(vars.RECONCILER_RUNNER, '[') && vars.RECONCILER_RUNNER || "
