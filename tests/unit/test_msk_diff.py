@@ -266,6 +266,18 @@ def test_log_group_retention_and_tags() -> None:
     assert [c.operation for c in missing] == ["CreateLogGroup", "PutRetentionPolicy"]
 
 
+def test_a_snapshot_of_another_log_group_is_not_planned_against() -> None:
+    """A snapshot records the group the specs named when it was taken; a pull request that
+    renames it must not be planned as if the old group's state were the new one's."""
+    renamed = dataclasses.replace(
+        SEED, logging=dataclasses.replace(SEED.logging, cloudwatch_log_group="/aws/msk/renamed")
+    )
+    [change] = [c for c in plan(renamed, observed()) if c.operation == "CreateLogGroup"]
+    assert change.risk is Risk.IMPOSSIBLE
+    assert f"records log group {GROUP!r}, not '/aws/msk/renamed'" in change.reasons[0]
+    assert not [c for c in plan(renamed, observed()) if c.operation == "PutRetentionPolicy"]
+
+
 def test_public_access_comes_after_the_security_it_needs_and_goes_before_it() -> None:
     secure = dataclasses.replace(
         SEED, client_auth=ClientAuth(unauthenticated=False, sasl_iam=True), public_access=True

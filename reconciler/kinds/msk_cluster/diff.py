@@ -401,6 +401,19 @@ def _log_group_changes(spec: MskClusterSpec, observed: MskObserved) -> list[Chan
     if not group:
         return []
     state = observed.log_group
+    if state is not None and state.name != group:  # a snapshot of the group the specs had then
+        return [
+            _change(
+                spec,
+                "CreateLogGroup",
+                [FieldDiff("logGroup", state.name, group)],
+                blockers=[
+                    f"the observed state records log group {state.name!r}, not {group!r}, so "
+                    "whether it exists and its retention are unknown. Way out: plan against "
+                    "the live cluster, or take a new snapshot with these specs"
+                ],
+            )
+        ]
     changes = []
     if state is None or not state.exists:
         changes.append(
