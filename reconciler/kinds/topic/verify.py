@@ -32,11 +32,12 @@ if TYPE_CHECKING:
 
 
 class _EachBroker:
-    """One client per broker, made once per read-back; one client where the topic API has
-    no brokers to ask (MSK's answers for the cluster, however stale)."""
+    """One client per broker in the cluster now (DescribeCluster again: a broker lost during
+    apply is not asked), made once per read-back; one client where the topic API has no
+    brokers to ask (MSK's answers for the cluster, however stale)."""
 
     def __init__(self, clients: Clients) -> None:
-        self.cluster: ClusterView = clients.cluster()[0]
+        self.cluster: ClusterView = clients.topics().cluster(clients.cluster()[1])
         self.brokers: tuple[Broker, ...] = self.cluster.brokers
         api = clients.topics().abilities
         if not api.per_broker:
