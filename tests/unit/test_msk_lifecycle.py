@@ -12,7 +12,8 @@ import yaml
 from reconciler.core.model import Risk
 from reconciler.engine.load import load
 from reconciler.kinds.msk_cluster import rules
-from reconciler.kinds.msk_cluster.diff import cluster_warnings, plan_cluster, version_warnings
+from reconciler.kinds.msk_cluster.diff import cluster_warnings, plan_cluster
+from reconciler.kinds.msk_cluster.lifecycle import version_warnings
 from reconciler.kinds.msk_cluster.model import MskDesired, MskObserved
 from reconciler.kinds.msk_cluster.spec import parse_cluster
 from tests.unit.test_msk_diff import SEED, live, observed

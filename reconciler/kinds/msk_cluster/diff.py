@@ -12,17 +12,25 @@ revision, written "name:revision") and `logGroup` / `logGroup[<name>].retentionD
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from reconciler.core.changes import blocked, make_change
+from reconciler.core.changes import blocked
 from reconciler.core.configs.risk import Scope, config_risk
 from reconciler.core.model import Action, Change, FieldDiff, Risk
 from reconciler.kinds.base import Context, KindPlan
 from reconciler.kinds.msk_cluster import rules
+from reconciler.kinds.msk_cluster.broker_changes import (
+    count_change,
+    storage_change,
+    type_change,
+    version_change,
+)
+from reconciler.kinds.msk_cluster.changes import cluster_change, field_diffs
 from reconciler.kinds.msk_cluster.cost import cluster_cost
-from reconciler.kinds.msk_cluster.fields import flatten, operation_fields
+from reconciler.kinds.msk_cluster.fields import flatten
+from reconciler.kinds.msk_cluster.lifecycle import refuse_unsupported, version_warnings
 from reconciler.kinds.msk_cluster.model import (
     MskDesired,
     MskObserved,
@@ -30,7 +38,7 @@ from reconciler.kinds.msk_cluster.model import (
     ObservedConfiguration,
     configuration_label,
 )
-from reconciler.kinds.msk_cluster.spec import KIND, MskClusterSpec
+from reconciler.kinds.msk_cluster.spec import MskClusterSpec
 
 CREATE_FIELDS_SKIPPED = ("brokers.publicAccess", "logging.cloudWatch.retentionDays")
 #: States in which MSK accepts no update at all (msk-cluster-states.html).
@@ -39,32 +47,6 @@ DEAD_STATES = frozenset({"FAILED", "DELETING"})
 
 def retention_field(log_group: str) -> str:
     return f"logGroup[{log_group}].retentionDays"
-
-
-def _change(
-    spec: MskClusterSpec,
-    operation: str | None,
-    diffs: list[FieldDiff],
-    *,
-    action: Action = Action.UPDATE,
-    reasons: Iterable[str] = (),
-    blockers: Iterable[str] = (),
-) -> Change:
-    return make_change(
-        KIND, spec.name, action, diffs, operation=operation, reasons=reasons, blockers=blockers
-    )
-
-
-def _diffs(
-    desired: Mapping[str, Any], actual: Mapping[str, Any], operation: str
-) -> list[FieldDiff]:
-    """Managed fields (not None in the spec) that `operation` changes, whose value differs."""
-    found = []
-    for field in operation_fields(operation):
-        value = desired.get(field.path)
-        if value is not None and actual.get(field.path) != value:
-            found.append(FieldDiff(field.path, actual.get(field.path), value))
-    return found
 
 
 # --- server properties ----------------------------------------------------------------------
@@ -111,7 +93,7 @@ def _configuration_changes(
     elif target is not None:
         after_label = configuration_label(target.name, target.latest_revision + 1)
         changes.append(
-            _change(
+            cluster_change(
                 spec,
                 "UpdateConfiguration",
                 [FieldDiff("configuration", before_label, after_label), *prop_diffs],
@@ -121,7 +103,7 @@ def _configuration_changes(
     else:
         after_label = configuration_label(spec.effective_configuration_name, 1)
         changes.append(
-            _change(
+            cluster_change(
                 spec,
                 "CreateConfiguration",
                 [FieldDiff("configuration", before_label, after_label), *prop_diffs],
@@ -130,7 +112,7 @@ def _configuration_changes(
             )
         )
     changes.append(
-        _change(
+        cluster_change(
             spec,
             "UpdateClusterConfiguration",
             [
@@ -208,160 +190,13 @@ def _fixed_at_creation(spec: MskClusterSpec, actual: MskClusterSpec) -> list[Fie
     return found
 
 
-def _version_change(spec: MskClusterSpec, cluster: ObservedCluster) -> Change | None:
-    before = cluster.actual.kafka_version
-    if spec.kafka_version == before:
-        return None
-    offered = cluster.compatible_versions
-    blockers = []
-    if spec.kafka_version not in offered:
-        choices = ", ".join(offered) if offered else "none"
-        blockers.append(
-            f"MSK cannot move Kafka {before} to {spec.kafka_version}: GetCompatibleKafkaVersions "
-            f"offers {choices}. Way out: choose one of those (upgrade step by step); MSK never "
-            "downgrades and never upgrades a ZooKeeper cluster to KRaft in place"
-        )
-    diff = FieldDiff(
-        "kafkaVersion",
-        before,
-        spec.kafka_version,
-        Risk.DISRUPTIVE,
-        "MSK upgrades the brokers with a rolling restart, one broker at a time",
-    )
-    return _change(spec, "UpdateClusterKafkaVersion", [diff], blockers=blockers)
-
-
-def _type_change(
-    spec: MskClusterSpec, actual: MskClusterSpec, partitions_per_broker: int | None
-) -> Change | None:
-    before, after = actual.instance_type, spec.instance_type
-    if before == after:
-        return None
-    blockers = []
-    problem = rules.broker_type_problem(before, after)
-    if problem:
-        blockers.append(
-            f"{problem}. Way out: keep instanceType: {before}, or create a new cluster with "
-            f"{after} brokers and migrate"
-        )
-    reason = "MSK replaces the brokers one at a time (rolling), without moving partitions"
-    if rules.is_downsize(before, after):
-        reason += "; smaller brokers mean less throughput per broker"
-        too_many = rules.partitions_problem(after, partitions_per_broker)
-        if too_many:
-            blockers.append(f"{too_many}. Way out: add brokers or delete partitions first")
-    diff = FieldDiff("brokers.instanceType", before, after, Risk.DISRUPTIVE, reason)
-    return _change(spec, "UpdateBrokerType", [diff], blockers=blockers)
-
-
-def _count_change(spec: MskClusterSpec, actual: MskClusterSpec) -> Change | None:
-    before, after = actual.broker_count, spec.broker_count
-    if before == after:
-        return None
-    problems = rules.broker_count_problems(
-        before, after, actual.az_count, actual.instance_type, actual.kafka_version
-    )
-    if after > before:
-        diff = FieldDiff(
-            "brokers.count",
-            before,
-            after,
-            Risk.SAFE,
-            "new brokers start empty: reassign partitions to use them (MSK does not move them)",
-        )
-        way_out = f"Way out: use a multiple of {actual.az_count}"
-    else:
-        diff = FieldDiff(
-            "brokers.count",
-            before,
-            after,
-            Risk.DISRUPTIVE,
-            "MSK removes only brokers that hold no partitions (its canary topics aside): move "
-            "partitions off them first, or MSK refuses",
-        )
-        way_out = (
-            f"Way out: remove {actual.az_count} brokers at a time on an M5/M7g cluster, or keep "
-            f"count: {before}"
-        )
-    blockers = [f"{p}. {way_out}" for p in problems]
-    return _change(spec, "UpdateBrokerCount", [diff], blockers=blockers)
-
-
-def _last_storage_update(cluster: ObservedCluster) -> datetime | None:
-    for op in cluster.operations:
-        if op.type == "UPDATE_BROKER_STORAGE" and op.state == "UPDATE_COMPLETE":
-            return op.end or op.start
-    return None
-
-
-def _storage_change(
-    spec: MskClusterSpec, cluster: ObservedCluster, now: datetime, cooldown: timedelta
-) -> Change | None:
-    actual = cluster.actual
-    diffs = []
-    blockers = []
-    before, after = actual.storage.volume_size_gib, spec.storage.volume_size_gib
-    if after != before:
-        if after < before:
-            diffs.append(
-                FieldDiff(
-                    "brokers.storage.volumeSizeGiB",
-                    before,
-                    after,
-                    Risk.IMPOSSIBLE,
-                    f"MSK cannot shrink broker storage ({before} -> {after} GiB). Way out: keep "
-                    f"volumeSizeGiB: {before}, or migrate to a new cluster with smaller volumes",
-                )
-            )
-        else:
-            diffs.append(
-                FieldDiff(
-                    "brokers.storage.volumeSizeGiB",
-                    before,
-                    after,
-                    Risk.SAFE,
-                    "the extra storage is available right away; MSK then allows no other "
-                    f"storage update for {_hours(cooldown)}",
-                )
-            )
-    throughput_before = actual.storage.provisioned_throughput_mibps
-    throughput_after = spec.storage.provisioned_throughput_mibps
-    if throughput_after != throughput_before:
-        diffs.append(
-            FieldDiff(
-                "brokers.storage.provisionedThroughputMiBps", throughput_before, throughput_after
-            )
-        )
-    if not diffs:
-        return None
-    last = _last_storage_update(cluster)
-    if last is not None:
-        ready = _aware(last) + cooldown
-        if _aware(now) < ready:
-            blockers.append(
-                f"the last storage update finished at {_aware(last):%Y-%m-%d %H:%M} UTC and MSK "
-                f"allows the next one {_hours(cooldown)} later, at {ready:%Y-%m-%d %H:%M} UTC. "
-                "Way out: run apply again after that time"
-            )
-    return _change(spec, "UpdateBrokerStorage", diffs, blockers=blockers)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _hours(span: timedelta) -> str:
-    hours = span.total_seconds() / 3600
-    return f"{hours:g} hours" if hours >= 1 else f"{span.total_seconds():g} seconds"
-
-
 def _security_change(
     spec: MskClusterSpec,
     desired: Mapping[str, Any],
     actual: Mapping[str, Any],
     partitions: str | None,
 ) -> Change | None:
-    diffs = _diffs(desired, actual, "UpdateSecurity")
+    diffs = field_diffs(desired, actual, "UpdateSecurity")
     if not diffs:
         return None
     risky = [
@@ -378,7 +213,7 @@ def _security_change(
     blockers = (
         [f"{partitions}. Way out: add brokers or move partitions first"] if partitions else []
     )
-    return _change(spec, "UpdateSecurity", risky, blockers=blockers)
+    return cluster_change(spec, "UpdateSecurity", risky, blockers=blockers)
 
 
 def _connectivity_change(spec: MskClusterSpec, actual: MskClusterSpec) -> Change | None:
@@ -393,7 +228,7 @@ def _connectivity_change(spec: MskClusterSpec, actual: MskClusterSpec) -> Change
     diff = FieldDiff(
         "brokers.publicAccess", actual.public_access, spec.public_access, Risk.DISRUPTIVE, reason
     )
-    return _change(spec, "UpdateConnectivity", [diff])
+    return cluster_change(spec, "UpdateConnectivity", [diff])
 
 
 def _log_group_changes(spec: MskClusterSpec, observed: MskObserved) -> list[Change]:
@@ -403,7 +238,7 @@ def _log_group_changes(spec: MskClusterSpec, observed: MskObserved) -> list[Chan
     state = observed.log_group
     if state is not None and state.name != group:  # a snapshot of the group the specs had then
         return [
-            _change(
+            cluster_change(
                 spec,
                 "CreateLogGroup",
                 [FieldDiff("logGroup", state.name, group)],
@@ -417,7 +252,7 @@ def _log_group_changes(spec: MskClusterSpec, observed: MskObserved) -> list[Chan
     changes = []
     if state is None or not state.exists:
         changes.append(
-            _change(
+            cluster_change(
                 spec,
                 "CreateLogGroup",
                 [FieldDiff("logGroup", None, group)],
@@ -438,7 +273,7 @@ def _log_group_changes(spec: MskClusterSpec, observed: MskObserved) -> list[Chan
             Risk.DESTRUCTIVE if shrinks else Risk.SAFE,
             f"log events older than {wanted} days are deleted" if shrinks else None,
         )
-        changes.append(_change(spec, "PutRetentionPolicy", [diff]))
+        changes.append(cluster_change(spec, "PutRetentionPolicy", [diff]))
     return changes
 
 
@@ -456,9 +291,9 @@ def _tag_changes(spec: MskClusterSpec, actual: MskClusterSpec) -> list[Change]:
     ]
     changes = []
     if added:
-        changes.append(_change(spec, "TagResource", added))
+        changes.append(cluster_change(spec, "TagResource", added))
     if removed:
-        changes.append(_change(spec, "UntagResource", removed))
+        changes.append(cluster_change(spec, "UntagResource", removed))
     return changes
 
 
@@ -490,7 +325,7 @@ def _create(spec: MskClusterSpec, observed: MskObserved) -> list[Change]:
             f"offers {', '.join(observed.kafka_versions)}. Way out: choose one of those"
         )
     changes.append(
-        _change(
+        cluster_change(
             spec,
             "CreateClusterV2",
             diffs,
@@ -501,7 +336,7 @@ def _create(spec: MskClusterSpec, observed: MskObserved) -> list[Change]:
     )
     if spec.public_access:
         changes.append(
-            _change(
+            cluster_change(
                 spec,
                 "UpdateConnectivity",
                 [
@@ -537,7 +372,7 @@ def plan_cluster(
     """
     changes = _plan_cluster(spec, observed, now, storage_cooldown, partitions_per_broker)
     if end_of_support == "error":
-        return _refuse_unsupported(spec, observed.cluster, changes, now.date())
+        return refuse_unsupported(spec, observed.cluster, changes, now.date())
     return changes
 
 
@@ -556,7 +391,9 @@ def _plan_cluster(
     changes: list[Change] = []
     fixed = _fixed_at_creation(spec, actual)
     if fixed:
-        changes.append(_change(spec, None, fixed, reasons=["no MSK operation can change this"]))
+        changes.append(
+            cluster_change(spec, None, fixed, reasons=["no MSK operation can change this"])
+        )
     overloaded = rules.partitions_problem(actual.instance_type, partitions_per_broker)
     connectivity = _connectivity_change(spec, actual)
     if connectivity and not spec.public_access:
@@ -565,13 +402,13 @@ def _plan_cluster(
         _security_change(spec, desired_fields, actual_fields, overloaded),
         *_log_group_changes(spec, observed),
         _monitoring_change(spec, desired_fields, actual_fields),
-        _type_change(spec, actual, partitions_per_broker),
-        _count_change(spec, actual) if spec.broker_count > actual.broker_count else None,
-        _storage_change(spec, cluster, now, storage_cooldown),
-        _version_change(spec, cluster),
+        type_change(spec, actual, partitions_per_broker),
+        count_change(spec, actual) if spec.broker_count > actual.broker_count else None,
+        storage_change(spec, cluster, now, storage_cooldown),
+        version_change(spec, cluster),
         *_configuration_changes(spec, cluster.configuration, observed.configuration, overloaded),
         connectivity if connectivity and spec.public_access else None,
-        _count_change(spec, actual) if spec.broker_count < actual.broker_count else None,
+        count_change(spec, actual) if spec.broker_count < actual.broker_count else None,
         *_tag_changes(spec, actual),
     ):
         if change is not None:
@@ -588,7 +425,7 @@ def _plan_cluster(
 def _monitoring_change(
     spec: MskClusterSpec, desired: Mapping[str, Any], actual: Mapping[str, Any]
 ) -> Change | None:
-    diffs = _diffs(desired, actual, "UpdateMonitoring")
+    diffs = field_diffs(desired, actual, "UpdateMonitoring")
     # A destination turned off is None in the spec but must still be diffed.
     for key in (
         "logging.s3.bucket",
@@ -599,104 +436,7 @@ def _monitoring_change(
             diffs.append(FieldDiff(key, actual.get(key), None))
     if not diffs:
         return None
-    return _change(spec, "UpdateMonitoring", diffs)
-
-
-# --- Kafka version lifecycle ----------------------------------------------------------------
-
-
-def _offered(spec: MskClusterSpec, cluster: ObservedCluster | None) -> tuple[tuple[str, ...], str]:
-    """Where the cluster can go, and who says so: MSK's GetCompatibleKafkaVersions for a live
-    cluster, else the table's upgrade paths from the spec's version."""
-    if cluster is not None and cluster.compatible_versions:
-        return cluster.compatible_versions, "GetCompatibleKafkaVersions"
-    source = cluster.actual.kafka_version if cluster else spec.kafka_version
-    return rules.compatible_targets(source), f"MSK's upgrade paths from {source}"
-
-
-def upgrade_path(offered: tuple[tuple[str, ...], str], today: date) -> str:
-    """The supported versions among `offered`, MSK's recommended one named, the rest said."""
-    versions, source = offered
-    good = rules.still_supported(versions, today)
-    ended = [v for v in versions if v not in good]
-    if not good:
-        return (
-            f"{source} offers no supported version ({', '.join(versions) or 'none'}): create a "
-            "cluster on a supported version and migrate to it (MSK Replicator)"
-        )
-    text = f"upgrade path ({source}): {', '.join(good)}"
-    if rules.RECOMMENDED_VERSION in good:
-        text += f"; MSK recommends {rules.RECOMMENDED_VERSION}"
-    if ended:
-        text += f"; {', '.join(ended)} also offered, but past the end of support too"
-    return text
-
-
-def _past_or_near(state: rules.Support, whose: str) -> str:
-    end = f"{state.end_of_support:%Y-%m-%d}"
-    after = (
-        f"MSK may upgrade the cluster to its recommended version ({rules.RECOMMENDED_VERSION}) "
-        "at any time, without notice (version-support.html)"
-    )
-    if state.status == "ended":
-        return f"Kafka {state.version} ({whose}) reached the end of MSK support on {end}: {after}"
-    return (
-        f"Kafka {state.version} ({whose}) reaches the end of MSK support on {end}, in "
-        f"{state.days_left} days; after that {after}"
-    )
-
-
-def version_warnings(
-    spec: MskClusterSpec, cluster: ObservedCluster | None, today: date
-) -> list[str]:
-    """The running and the wanted Kafka version against MSK's support dates: past the end of
-    support or within END_OF_SUPPORT_NOTICE of it (with the upgrade path), or not in the table."""
-    running = cluster.actual.kafka_version if cluster else None
-    wanted = spec.kafka_version
-    path = upgrade_path(_offered(spec, cluster), today)
-    upgrading = running is not None and wanted != running
-    if rules.support(wanted, today).status in {"supported", "unknown"}:
-        way_out = f"This plan upgrades it to {wanted}" if upgrading else ""
-    else:
-        way_out = f"Way out: set kafkaVersion to a supported version; {path}"
-    found = []
-    for version, whose in ((running, "the cluster's version"), (wanted, "the spec's")):
-        if version is None or (whose == "the spec's" and not upgrading and running):
-            continue
-        state = rules.support(version, today)
-        if state.status == "unknown":
-            found.append(
-                f"Kafka {version} ({whose}) is not in the reconciler's table of MSK versions "
-                f"(checked {rules.KAFKA_VERSIONS_CHECKED:%Y-%m-%d}): its end of support is not "
-                "known here; see supported-kafka-versions.html"
-            )
-        elif state.status != "supported":
-            text = _past_or_near(state, whose)
-            found.append(f"{text}. {way_out}" if way_out else text)
-    return found
-
-
-def _refuse_unsupported(
-    spec: MskClusterSpec, cluster: ObservedCluster | None, changes: list[Change], today: date
-) -> list[Change]:
-    """policy.endOfSupport: error. A spec whose version is past MSK's end of support cannot
-    be applied; moving off such a version is the way out, so that is never refused."""
-    state = rules.support(spec.kafka_version, today)
-    if state.status != "ended":
-        return changes
-    path = upgrade_path(_offered(spec, cluster), today)
-    reason = (
-        f"Kafka {spec.kafka_version} reached the end of MSK support on "
-        f"{state.end_of_support:%Y-%m-%d} and the Environment's policy.endOfSupport is error. "
-        f"Way out: set kafkaVersion to a supported version; {path}; or set "
-        "policy.endOfSupport: warn"
-    )
-    refused = {"CreateClusterV2", "UpdateClusterKafkaVersion"}
-    if any(c.operation in refused for c in changes):
-        return [blocked(c, reason) if c.operation in refused else c for c in changes]
-    running = cluster.actual.kafka_version if cluster else None
-    diff = FieldDiff("kafkaVersion", running, spec.kafka_version, Risk.IMPOSSIBLE, reason)
-    return [_change(spec, None, [diff]), *changes]
+    return cluster_change(spec, "UpdateMonitoring", diffs)
 
 
 def cluster_warnings(spec: MskClusterSpec, observed: MskObserved, *, today: date) -> list[str]:
