@@ -194,6 +194,27 @@ class Clients:
         the plan's digest; read-backs ask afresh."""
         if self._cluster is None:
             admin = self.topics()
-            metadata = admin.topic_metadata()
+            try:
+                metadata = admin.topic_metadata()
+            except ConnectionFailure as exc:
+                if self._msk_cluster_pending():
+                    raise Unavailable("the MSK cluster does not exist yet") from exc
+                raise
             self._cluster = (admin.cluster(metadata), metadata)
         return self._cluster
+
+    def _msk_cluster_pending(self) -> bool:
+        """Whether the brokers the specs name cannot answer because the MSK cluster the
+        Environment names is still to be made (none yet, or CREATING): then a plan creates
+        it first and reads the Kafka kinds once it is ACTIVE, as without bootstrapServers."""
+        if self.msk_ref is None:
+            return False
+        msk = self.msk()
+        try:
+            arn = find_cluster_arn(msk, self.msk_ref.cluster)
+            if arn is None:
+                return True
+            info = msk.call("describe_cluster_v2", ClusterArn=arn)["ClusterInfo"]
+        except (ApiError, ConnectionFailure):
+            return False  # MSK cannot say either: the brokers' failure is the one to report
+        return bool(info.get("State") == "CREATING")

@@ -87,3 +87,26 @@ def test_cluster_and_topics_plan_together_apply_in_order_and_converge(
     refused = runner.invoke(main, ["plan", str(shrink)], env=env)
     assert refused.exit_code == 1
     assert "storage" in refused.output.lower() and "impossible" in refused.output
+
+
+def test_a_cluster_to_create_is_planned_even_where_the_specs_name_its_brokers(
+    endpoint: MskServer, topic_prefix: str, tmp_path: Path
+) -> None:
+    """bootstrapServers written ahead (the brokers' future DNS names): until MSK has the
+    cluster, the plan creates it and leaves the topics for later, as without them."""
+    env = {"AWS_ENDPOINT_URL_KAFKA": endpoint.endpoint_url, "KAFKA_BOOTSTRAP_SERVERS": ""}
+    env_dir = write_env(tmp_path / "both", topic_prefix, storage=200, partitions=3)
+    environment = env_dir / "environment.yaml"
+    text = environment.read_text(encoding="utf-8").replace(
+        "kafka: {securityProtocol: PLAINTEXT}",
+        "kafka: {securityProtocol: PLAINTEXT, bootstrapServers: '127.0.0.1:1', timeoutSeconds: 2}",
+    )
+    new = f"{topic_prefix}new"
+    environment.write_text(text.replace(f"clusterName: {LOCAL_CLUSTER}", f"clusterName: {new}"))
+    cluster = env_dir / "cluster.yaml"
+    cluster.write_text(cluster.read_text(encoding="utf-8").replace(LOCAL_CLUSTER, new))
+    planned = CliRunner().invoke(main, ["plan", str(env_dir), "-o", "json"], env=env)
+    assert planned.exit_code == 0, planned.output
+    plan = json.loads(planned.stdout)
+    assert [c["operation"] for c in plan["changes"]] == ["CreateConfiguration", "CreateClusterV2"]
+    assert any("does not exist yet" in w and "topics" in w for w in plan["warnings"])
