@@ -106,6 +106,10 @@ class Discovered(Generic[D]):
     environment: dict[str, Any] = field(default_factory=dict)
 
 
+#: Bound on a read until every broker agrees (a change reaches them within moments).
+SETTLE_SECONDS = 30.0
+
+
 @dataclass(frozen=True)
 class ApplyOptions:
     """`progress` prints a line; `status`, where given (a terminal), replaces the previous
@@ -115,7 +119,7 @@ class ApplyOptions:
     progress: Progress
     wait_seconds: float = 3600.0  # bound on each long operation (MSK: 15-45 minutes)
     poll_seconds: float = 10.0
-    settle_seconds: float = 30.0  # bound on a read-back until every broker agrees
+    settle_seconds: float = SETTLE_SECONDS
     status: Progress | None = None
 
 

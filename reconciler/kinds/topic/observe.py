@@ -17,7 +17,7 @@ from reconciler.core.configs.topic import TOPIC_CONFIGS, canonical_observed
 from reconciler.core.environment import Environment
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.polling import attempts
-from reconciler.kinds.base import Mode
+from reconciler.kinds.base import SETTLE_SECONDS, Mode
 from reconciler.kinds.topic.model import (
     TOPIC_OVERRIDE,
     Moving,
@@ -231,7 +231,7 @@ def observe(
     if mode is Mode.AGREED and admin.abilities.per_broker:
         from reconciler.kinds.topic.verify import agreed
 
-        observed = agreed(clients, desired, settle_seconds=30.0)
+        observed = agreed(clients, desired, settle_seconds=SETTLE_SECONDS)
     else:
         first = min((b.node_id for b in cluster.brokers), default=None)
         observed = observe_with(admin, desired, metadata, first, every_config=mode is Mode.SNAPSHOT)
