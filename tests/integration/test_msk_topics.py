@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.exceptions import ClientError
 from click.testing import CliRunner, Result
-from confluent_kafka.admin import AdminClient
 
 from reconciler.cli import main
 from reconciler.clients.aws import kafka_client
@@ -251,7 +250,7 @@ def test_a_write_msk_refuses_fails_at_apply_and_the_rest_applies(
     endpoint: MskServer,
     tmp_path: Path,
     topic_prefix: str,
-    admin: AdminClient,
+    wait_until: WaitUntil,
     kafka_version: str,
 ) -> None:
     """No validate-only form: the plan says so, and apply reports the refusal per topic."""
@@ -270,35 +269,34 @@ def test_a_write_msk_refuses_fails_at_apply_and_the_rest_applies(
     applied = run(endpoint, "apply", str(env_dir), "--auto-approve")
     assert applied.exit_code == 1
     assert f"{p}tiered" in applied.output and "create failed" in applied.output
-    assert prefixed(admin, p) == {f"{p}good": 1}
+    wait_until(lambda a: prefixed(a, p) == {f"{p}good": 1})
 
 
 def test_apply_waits_for_msk_to_show_its_writes_then_plans_nothing(
-    endpoint: MskServer, tmp_path: Path, topic_prefix: str, admin: AdminClient
+    endpoint: MskServer, tmp_path: Path, topic_prefix: str, wait_until: WaitUntil
 ) -> None:
     p = topic_prefix
-    env_dir = write_env(
-        tmp_path / "env",
-        topic_doc(f"{p}a", 2, 2, retention_ms="1h"),
-        topic_doc(f"{p}b", 1, 3, cleanup_policy="compact"),
-        prefix=p,
-    )
+
+    def specs(partitions: int, retention: str) -> Path:
+        return write_env(
+            tmp_path / "env",
+            topic_doc(f"{p}a", partitions, 2, retention_ms=retention),
+            topic_doc(f"{p}b", 1, 3, cleanup_policy="compact"),
+            prefix=p,
+        )
+
+    env_dir = specs(2, "1h")
     applied = run(endpoint, "apply", str(env_dir), "--auto-approve")
     assert applied.exit_code == 0, applied.output
     assert "the plan is now empty" in applied.output
     plan = run(endpoint, "plan", str(env_dir), "--detailed-exitcode")  # at once: MSK caught up
     assert plan.exit_code == 0, plan.output
-    env_dir = write_env(
-        tmp_path / "env",
-        topic_doc(f"{p}a", 4, 2, retention_ms="2h"),
-        topic_doc(f"{p}b", 1, 3, cleanup_policy="compact"),
-        prefix=p,
-    )
+    env_dir = specs(4, "2h")
     changed = run(endpoint, "apply", str(env_dir), "--auto-approve")
     assert changed.exit_code == 0, changed.output
     assert "update config, add partitions" in changed.output  # two UpdateTopic calls
-    assert prefixed(admin, p) == {f"{p}a": 4, f"{p}b": 1}
-    assert describe(admin, f"{p}a")["retention.ms"].value == "7200000"
+    wait_until(lambda a: prefixed(a, p) == {f"{p}a": 4, f"{p}b": 1})
+    wait_until(lambda a: describe(a, f"{p}a")["retention.ms"].value == "7200000")
     assert run(endpoint, "plan", str(env_dir), "--detailed-exitcode").exit_code == 0
 
 
