@@ -49,6 +49,9 @@ class Loading:
     document: Document | None  # the Environment document, for its sections and their lines
     #: Where files the specs name (a price list) must stay; None: anywhere.
     boundary: Boundary | None = None
+    #: More documents are still to come (`import` reads the specs before it writes its own):
+    #: checks that need every document (an override that matches no topic) wait for them.
+    partial: bool = False
 
 
 @dataclass(frozen=True)
