@@ -261,8 +261,9 @@ def made(admin: AdminClient, wait_until: WaitUntil) -> Iterator[Callable[..., li
         return names
 
     yield make
-    for future in admin.delete_topics(names, operation_timeout=30).values():
-        future.result()
+    if names:
+        for future in admin.delete_topics(names, operation_timeout=30).values():
+            future.result()
 
 
 def test_import_adopts_what_the_environment_owns_exactly_under_its_sections(
