@@ -280,9 +280,12 @@ def import_environment(
                 "the specs this import wrote would not plan empty, so nothing was kept:\n"
                 + "\n".join(f"  {line}" for line in verdict.differences)
             )
-    except ReconcilerError:
+    except ReconcilerError as exc:
         _restore(saved, env_dir)  # e.g. a topic also declared elsewhere: leave things as they were
-        raise
+        if not warnings:
+            raise
+        left_out = "\n".join(f"  {line}" for line in warnings)
+        raise ReconcilerError(f"{exc}\nand what this import left out:\n{left_out}") from exc
     counts = {k.name: k.count(found[k.name].desired) for k in KINDS if k.name in found}
     return Imported(tuple(plan.files), counts, (*warnings, *verdict.notes), changed, tuple(stale))
 

@@ -336,3 +336,20 @@ def test_what_the_environments_placement_moves_is_said(
     out = ok(run(directory))
     assert "the Environment's settings (replica placement) make the first plan change" in out
     assert "Topic orders" in out
+
+
+def test_a_failed_validation_also_says_what_was_left_out(
+    tmp_path: Path, cluster: dict[str, ObservedTopic]
+) -> None:
+    """A glob override whose only topic is skipped then matches nothing, which validate
+    refuses: the refusal says why that topic was left out."""
+    directory = env_dir(
+        tmp_path, "topics:\n  overrides:\n    'logs.*': {config: {retention.ms: 1d}}\n"
+    )
+    add(cluster, live("logs.app"), live("orders"))
+    out = refused(run(directory))
+    assert "override 'logs.*' matches no declared topic" in out
+    assert (
+        "and what this import left out:\n  logs.app: not imported: topics.overrides.logs.*" in out
+    )
+    assert files(directory) == {}
