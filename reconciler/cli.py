@@ -429,7 +429,10 @@ def snapshot(env_dir: Path, out_file: Path, allow_outside_repo: bool) -> None:
 @main.command("import")
 @click.argument("env_dir", type=ENV_DIR)
 @click.option(
-    "--select", multiple=True, metavar="GLOB", help="Import only these names [default: all]."
+    "--select",
+    multiple=True,
+    metavar="GLOB",
+    help="Import only these names [default: all]; a plain name that cannot be imported fails.",
 )
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Never import these names.")
 @click.option(
