@@ -161,7 +161,7 @@ def test_an_imported_cluster_plans_empty_and_later_changes_are_exactly_the_diff(
         future.result()
     for future in admin.delete_topics([removed], operation_timeout=30).values():
         future.result()
-    wait_until(lambda a: removed not in a.list_topics(timeout=10).topics)
+    wait_until(lambda a: removed not in a.list_topics(timeout=10).topics, 60)
     wait_until(lambda a: describe(a, changed) == "172800000")
     ok(cli("import", str(env_dir), "--force"))
     diff = changed_lines(written, files(env_dir))
