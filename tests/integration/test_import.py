@@ -257,7 +257,7 @@ def made(admin: AdminClient, wait_until: WaitUntil) -> Iterator[Callable[..., li
         for future in admin.create_topics(list(topics), operation_timeout=30).values():
             future.result()
         names.extend(t.topic for t in topics)
-        wait_until(lambda a: set(names) <= set(a.list_topics(timeout=10).topics))
+        wait_until(lambda a: set(names) <= set(a.list_topics(timeout=10).topics), 60)
         return names
 
     yield make
