@@ -429,7 +429,10 @@ def snapshot(env_dir: Path, out_file: Path, allow_outside_repo: bool) -> None:
 @main.command("import")
 @click.argument("env_dir", type=ENV_DIR)
 @click.option(
-    "--select", multiple=True, metavar="GLOB", help="Import only these names [default: all]."
+    "--select",
+    multiple=True,
+    metavar="GLOB",
+    help="Import only these names [default: all]; a plain name that cannot be imported fails.",
 )
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Never import these names.")
 @click.option(
@@ -444,7 +447,11 @@ def snapshot(env_dir: Path, out_file: Path, allow_outside_repo: bool) -> None:
     is_flag=True,
     help="Move config values most topics share into the Environment's topics.defaults.",
 )
-@click.option("--force", is_flag=True, help="Replace files (and defaults) that already exist.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Rewrite or remove the files an earlier import wrote (and replace topics.defaults).",
+)
 @_outside_repo
 def import_command(
     *,
@@ -477,6 +484,9 @@ def import_command(
     if imported.environment_changed:
         files.append("the Environment's topics.defaults")
     click.echo(f"imported {what or 'nothing'} into {', '.join(files) or 'no file'}")
+    if imported.removed:
+        removed = ", ".join(display_path(p) for p in imported.removed)
+        click.echo(f"removed {removed}: an earlier import wrote them, and nothing is left to hold")
     click.echo(f"next: reconciler plan {env_dir} (it should show no changes), then commit")
 
 

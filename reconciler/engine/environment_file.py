@@ -16,7 +16,7 @@ import yaml
 from reconciler.core.errors import ReconcilerError
 from reconciler.specs.environment import find_environment
 from reconciler.specs.files import display_path
-from reconciler.specs.yaml_source import Document
+from reconciler.specs.yaml_source import Document, load_documents
 
 
 def _environment(env_dir: Path) -> tuple[Path, Document]:
@@ -29,6 +29,11 @@ def _environment(env_dir: Path) -> tuple[Path, Document]:
 def environment_path(env_dir: Path) -> Path:
     """The file that holds ENV_DIR's Environment document."""
     return _environment(env_dir)[0]
+
+
+def environment_document(env_dir: Path) -> Document:
+    """ENV_DIR's Environment document, with the location of everything in it."""
+    return _environment(env_dir)[1]
 
 
 def _block(section: dict[str, Any], indent: int) -> list[str]:
@@ -58,13 +63,20 @@ def add_to_environment(env_dir: Path, sections: dict[str, Any], *, force: bool) 
             if parent is not None and not isinstance(parent, dict):
                 raise ReconcilerError(f"{display_path(path)}: spec.{name} is not a mapping")
             key = doc.keys.get(("spec", name))
-            if parent is None:
-                at = doc.keys.get(("spec",))
+            at = doc.keys.get(("spec",))
+            if key is None and (at is None or not _block_style(lines, at.line, at.column)):
+                raise ReconcilerError(
+                    f"{display_path(path)}: spec is written in flow style, which this command "
+                    f"does not edit; nothing in it was changed. Add this under spec by hand:\n"
+                    f"{snippet}"
+                )
+            if key is None:
                 first = next(iter(spec))
                 column = doc.keys[("spec", first)].column
                 insert = _end_of(lines, at.line if at else 0, column)
                 lines[insert:insert] = _block({name: {child: value}}, column)
-            elif key is not None and _block_style(lines, key.line, key.column):
+            elif _block_style(lines, key.line, key.column):
+                parent = parent or {}  # `topics:` with nothing under it yet
                 if child in parent:
                     _remove(lines, doc, (name, child))
                 inner = (
@@ -79,11 +91,42 @@ def add_to_environment(env_dir: Path, sections: dict[str, Any], *, force: bool) 
                     f"command does not edit; add it by hand:\n{snippet}"
                 )
             changed = True
+            before = path.read_text(encoding="utf-8")
             path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-            path, doc = _environment(env_dir)
+            try:
+                path, doc = _edited(env_dir, path, (name, child), value, snippet)
+            except ReconcilerError:
+                path.write_text(before, encoding="utf-8")
+                raise
             lines = path.read_text(encoding="utf-8").splitlines()
             spec = doc.data["spec"]
     return changed
+
+
+def _edited(
+    env_dir: Path, path: Path, section: tuple[str, str], value: Any, snippet: str
+) -> tuple[Path, Document]:
+    """The Environment again after an edit, which must read back with exactly `value` at
+    `section`: a layout this module did not foresee must not pass for an edit (the caller
+    puts the file back)."""
+    try:
+        found, doc = _environment(env_dir)
+    except ReconcilerError:
+        found, doc = path, None
+    problems = load_documents(found)[1] if doc is not None else []
+    if doc is None or problems or _section(doc, section) != value:
+        raise ReconcilerError(
+            f"{display_path(path)}: could not add spec.{'.'.join(section)} in place (the file "
+            f"would not read back as the same Environment); add it by hand:\n{snippet}"
+        )
+    return found, doc
+
+
+def _section(doc: Document, section: tuple[str, str]) -> Any:
+    name, child = section
+    spec = doc.data.get("spec") if isinstance(doc.data, dict) else None
+    parent = spec.get(name) if isinstance(spec, dict) else None
+    return parent.get(child) if isinstance(parent, dict) else None
 
 
 def _block_style(lines: list[str], line: int, column: int) -> bool:

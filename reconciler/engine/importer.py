@@ -1,35 +1,57 @@
 """`reconciler import`: the live cluster as spec files, so the first plan after it is empty.
 
 Every kind that can be imported (`Kind.discover`) reads what the Environment's cluster runs
-and turns it back into spec documents, in human units where they are exact. Files are laid
-out deterministically (one per kind, or topics grouped by name prefix), in a stable order,
-never overwritten without `force`, and checked by the loader before the command says it is
-done. Secrets are never written: a kind leaves out what it cannot read and says so.
+and turns it back into spec documents, in human units where they are exact, that give the
+live state once loaded with the Environment's defaults and overrides. Files are laid out
+deterministically (one per kind, or topics grouped by name prefix), in a stable order.
+
+The files an import writes carry its header line, and an import with `force` owns them: it
+rewrites them or, where nothing is left to hold, removes them. Documents an earlier import
+wrote for names outside the selection are kept. Without `force`, nothing is ever
+overwritten; a file the user wrote (no header) is never overwritten at all, and what the
+user's own files declare is left as written.
+
+Before the command says it is done, the specs are loaded again and diffed against what was
+read (`import_check`): any difference puts every file back as it was, with the resources
+and fields that differ. Secrets are never written: a kind leaves out what it cannot read
+and says so.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
 from reconciler.clients.session import Clients
-from reconciler.core.errors import ReconcilerError
-from reconciler.engine.environment_file import add_to_environment, environment_path
+from reconciler.core.cluster import ClusterView
+from reconciler.core.errors import ReconcilerError, SpecError, Unavailable
+from reconciler.engine.environment_file import (
+    add_to_environment,
+    environment_document,
+    environment_path,
+)
+from reconciler.engine.import_check import KindCheck, check_import
 from reconciler.engine.load import load
-from reconciler.kinds.base import Discovered, Selection, SpecDocument
+from reconciler.engine.model import Desired
+from reconciler.kinds.base import Adopting, Discovered, Selection, SpecDocument
 from reconciler.kinds.registry import KINDS
+from reconciler.specs import environment as env_kind
 from reconciler.specs.boundaries import repository_root
-from reconciler.specs.files import display_path
+from reconciler.specs.files import display_path, yaml_files
 from reconciler.specs.variables import resolve
+from reconciler.specs.yaml_source import Document, load_documents
 
 Layout = Literal["kind", "prefix"]
 #: Where a name's prefix ends, for `--layout prefix`: `payments.orders` -> `payments`.
 _PREFIX = re.compile(r"[._-]")
+#: The header line that marks a file as written by `import` (and so rewritten by it).
+_MARK = re.compile(r"^# Imported from .* by `reconciler import`")
 
 
 @dataclass(frozen=True)
@@ -38,14 +60,19 @@ class Imported:
     counts: Mapping[str, int]
     warnings: tuple[str, ...] = ()
     environment_changed: bool = False
+    removed: tuple[Path, ...] = ()
 
 
 @dataclass
 class _Plan:
-    """Files and their documents, decided before anything is written."""
+    """Files and their documents, decided before anything is written: per kind, the names
+    written afresh; the Environment's sections; whether an earlier import's are kept."""
 
     files: dict[Path, list[SpecDocument]] = field(default_factory=dict)
     schemas: dict[Path, str] = field(default_factory=dict)
+    written: dict[str, set[str]] = field(default_factory=dict)
+    shared: dict[str, Any] = field(default_factory=dict)
+    carried: bool = False
 
     def add(self, path: Path, schema: str, documents: list[SpecDocument]) -> None:
         self.files.setdefault(path, []).extend(documents)
@@ -59,7 +86,9 @@ def _prefix(name: str) -> str:
 def _layout(
     env_dir: Path, file: str, documents: list[SpecDocument], layout: Layout
 ) -> dict[Path, list[SpecDocument]]:
-    if layout == "kind" or len(documents) <= 1:
+    if not documents:
+        return {}
+    if layout == "kind" or len(documents) == 1:
         return {env_dir / f"{file}.yaml": documents}
     grouped: dict[Path, list[SpecDocument]] = {}
     for document in documents:
@@ -88,6 +117,104 @@ def _text(path: Path, schema: str, documents: list[SpecDocument], source: str) -
     return header + body
 
 
+def _marked(path: Path) -> bool:
+    with path.open(encoding="utf-8", errors="replace") as text:
+        return any(_MARK.match(line) for line, _ in zip(text, range(3), strict=False))
+
+
+def owned_files(env_dir: Path) -> dict[Path, list[Document]]:
+    """The files an earlier import wrote (its header line) with their documents; a file
+    that holds the Environment is never one of them."""
+    owned: dict[Path, list[Document]] = {}
+    for path in yaml_files(env_dir):
+        if not _marked(path):
+            continue
+        documents, problems = load_documents(path, display_path(path))
+        if problems:
+            raise SpecError(problems)
+        kinds = {d.data.get("kind") for d in documents if isinstance(d.data, dict)}
+        if env_kind.KIND not in kinds:
+            owned[path] = [d for d in documents if isinstance(d.data, dict)]
+    return owned
+
+
+def _name(document: SpecDocument) -> str:
+    return str(document["metadata"]["name"])
+
+
+def _kept(
+    owned: Mapping[Path, list[Document]], kind: str, found: Discovered[Any, Any]
+) -> list[SpecDocument]:
+    """An earlier import's documents of `kind` that this import does not speak for."""
+    return [
+        doc.data
+        for docs in owned.values()
+        for doc in docs
+        if doc.data.get("kind") == kind and not found.covers(_name(doc.data))
+    ]
+
+
+def _plan(
+    env_dir: Path,
+    owned: Mapping[Path, list[Document]],
+    found: Mapping[str, Discovered[Any, Any]],
+    layout: Layout,
+) -> _Plan:
+    """Every kind's documents, afresh and kept from an earlier import, laid out in files."""
+    plan = _Plan()
+    for kind in KINDS:
+        discovered = found.get(kind.name)
+        if discovered is None:
+            continue
+        plan.shared.update(discovered.environment)
+        fresh = kind.to_documents(discovered.desired, True)
+        plan.written[kind.name] = {_name(d) for d in fresh}
+        kept = _kept(owned, kind.name, discovered)
+        plan.carried = plan.carried or bool(kept)
+        documents = sorted([*fresh, *kept], key=_name)
+        for path, group in _layout(env_dir, kind.file, documents, layout).items():
+            plan.add(path, kind.schema, group)
+    return plan
+
+
+def _already(paths: Collection[Path], whose: str, way_out: str) -> ReconcilerError:
+    names = ", ".join(display_path(p) for p in paths)
+    exist = "exists" if len(paths) == 1 else "exist"
+    return ReconcilerError(f"{names} already {exist} ({whose}); nothing was written. {way_out}")
+
+
+def _refuse_overwrite(plan: _Plan, owned: Mapping[Path, object]) -> None:
+    """A file the user wrote is never overwritten, not even with --force."""
+    theirs = [p for p in plan.files if p.exists() and p not in owned]
+    if theirs:
+        raise _already(
+            theirs,
+            "not written by `reconciler import`: no header line",
+            "Move them away (what they declare is then imported afresh), or choose another "
+            "--layout",
+        )
+
+
+def _before(
+    env_dir: Path, mine: Desired, carried: bool, allow_outside_repo: bool
+) -> Mapping[str, Any]:
+    """The specs as they were: the user's own files, and an earlier import's where some of
+    its documents are kept (their plan before is what they may still plan after)."""
+    if not carried:
+        return mine.kinds
+    try:
+        return load(env_dir, allow_outside_repo=allow_outside_repo, partial=True).kinds
+    except SpecError:
+        return mine.kinds
+
+
+def _cluster(clients: Clients) -> ClusterView | None:
+    try:
+        return clients.cluster()[0]
+    except Unavailable:
+        return None
+
+
 def import_environment(
     env_dir: Path,
     selection: Selection,
@@ -98,55 +225,82 @@ def import_environment(
     allow_outside_repo: bool = False,
 ) -> Imported:
     """Observe the Environment's cluster and write what it runs as spec files in ENV_DIR."""
-    desired = load(env_dir, allow_outside_repo=allow_outside_repo)
-    environment = desired.environment
-    clients = Clients(resolve(environment, environ), environment.msk)
-    plan = _Plan()
-    counts: dict[str, int] = {}
-    warnings: list[str] = []
-    shared: dict[str, Any] = {}
-    for kind in KINDS:
-        if kind.discover is None:
-            continue
-        found: Discovered[Any] = kind.discover(clients, environment, selection)
-        warnings.extend(found.warnings)
-        counts[kind.name] = kind.count(found.desired)
-        shared.update(found.environment)
-        documents = sorted(kind.to_documents(found.desired, True), key=_name)
-        for path, group in _layout(env_dir, kind.file, documents, layout).items():
-            if group:
-                plan.add(path, kind.schema, group)
-    existing = [p for p in plan.files if p.exists()]
-    if existing and not force:
-        names = ", ".join(display_path(p) for p in existing)
-        raise ReconcilerError(
-            f"{names} already exist; nothing was written. Move them away, or pass --force "
-            "to replace them"
+    owned = owned_files(env_dir) if env_dir.is_dir() else {}
+    if owned and not force:
+        raise _already(
+            owned,
+            "written by an earlier import",
+            "Pass --force to rewrite them with what the cluster runs now (documents for "
+            "names outside --select/--exclude stay as they are)",
         )
+    mine = load(env_dir, allow_outside_repo=allow_outside_repo, leave_out=owned, partial=True)
+    environment = mine.environment
+    document = environment_document(env_dir)
+    clients = Clients(resolve(environment, environ), environment.msk)
+    found: dict[str, Discovered[Any, Any]] = {}
+    for kind in KINDS:
+        if kind.discover is not None:
+            adopting = Adopting(environment, document, mine.kinds[kind.name], selection)
+            found[kind.name] = kind.discover(clients, adopting)
+    warnings = [w for f in found.values() for w in f.warnings]
+    refusals = [r for f in found.values() for r in f.refusals]
+    if refusals:
+        raise ReconcilerError(
+            "nothing was written: what was asked for by name cannot be imported:\n"
+            + "\n".join(f"  {line}" for line in [*refusals, *warnings])
+        )
+    plan = _plan(env_dir, owned, found, layout)
+    _refuse_overwrite(plan, owned)
+    before = _before(env_dir, mine, plan.carried, allow_outside_repo)
     source = (
         environment.msk.cluster if environment.msk else environment.connection.bootstrap_servers
     )
-    touched = [*plan.files, *([environment_path(env_dir)] if shared else [])]
-    before = {p: p.read_text(encoding="utf-8") if p.exists() else None for p in touched}
+    stale = [p for p in owned if p not in plan.files]
+    touched = [*plan.files, *stale, environment_path(env_dir)]
+    saved = {p: p.read_text(encoding="utf-8") if p.exists() else None for p in touched}
     try:
         for path, documents in plan.files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(_text(path, plan.schemas[path], documents, source), encoding="utf-8")
-        changed = bool(shared) and add_to_environment(env_dir, shared, force=force)
-        load(env_dir, allow_outside_repo=allow_outside_repo)  # what it wrote must validate
-    except ReconcilerError:
-        _restore(before)  # e.g. a topic also declared in another file: leave things as they were
-        raise
-    return Imported(tuple(plan.files), counts, tuple(warnings), changed)
+        for path in stale:
+            path.unlink()
+            _remove_empty(path.parent, env_dir)
+        changed = bool(plan.shared) and add_to_environment(env_dir, plan.shared, force=force)
+        after = load(env_dir, allow_outside_repo=allow_outside_repo)  # it must validate
+        checks = [
+            KindCheck(
+                k, before[k.name], after.kinds[k.name], found[k.name].observed, plan.written[k.name]
+            )
+            for k in KINDS
+            if k.name in plan.written
+        ]
+        verdict = check_import(checks, _cluster(clients), datetime.now(UTC))
+        if verdict.differences:
+            raise ReconcilerError(
+                "the specs this import wrote would not plan empty, so nothing was kept:\n"
+                + "\n".join(f"  {line}" for line in verdict.differences)
+            )
+    except ReconcilerError as exc:
+        _restore(saved, env_dir)  # e.g. a topic also declared elsewhere: leave things as they were
+        if not warnings:
+            raise
+        left_out = "\n".join(f"  {line}" for line in warnings)
+        raise ReconcilerError(f"{exc}\nand what this import left out:\n{left_out}") from exc
+    counts = {k.name: k.count(found[k.name].desired) for k in KINDS if k.name in found}
+    return Imported(tuple(plan.files), counts, (*warnings, *verdict.notes), changed, tuple(stale))
 
 
-def _restore(before: Mapping[Path, str | None]) -> None:
-    for path, text in before.items():
+def _remove_empty(folder: Path, env_dir: Path) -> None:
+    """A prefix layout's folder that its last file left."""
+    if folder != env_dir and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+
+
+def _restore(saved: Mapping[Path, str | None], env_dir: Path) -> None:
+    for path, text in saved.items():
         if text is None:
             path.unlink(missing_ok=True)
+            _remove_empty(path.parent, env_dir)
         else:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-
-
-def _name(document: SpecDocument) -> str:
-    return str(document["metadata"]["name"])

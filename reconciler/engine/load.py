@@ -8,7 +8,7 @@ Nothing here touches a cluster or imports a client library.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -137,11 +137,18 @@ def _placed_ca_file(
     return replace(environment, connection=replace(environment.connection, ca_file=str(path)))
 
 
-def load(env_dir: str | Path, *, allow_outside_repo: bool = False) -> Desired:
+def load(
+    env_dir: str | Path,
+    *,
+    allow_outside_repo: bool = False,
+    leave_out: Collection[Path] = (),
+    partial: bool = False,
+) -> Desired:
     """Load and validate ENV_DIR; raises SpecError listing every problem found.
 
     Paths (includes, spec files, caFile) must stay inside the repository unless
-    `allow_outside_repo`.
+    `allow_outside_repo`. `import` reads the specs without the files it is about to rewrite
+    (`leave_out`), and `partial`: its own documents are still to come.
     """
     root = Path(env_dir)
     if not root.is_dir():
@@ -157,7 +164,9 @@ def load(env_dir: str | Path, *, allow_outside_repo: bool = False) -> Desired:
         )
     problems: list[SpecProblem] = []
     boundary = Boundary(repository_root(root), allow_outside_repo)
-    own_files = _linked_out(yaml_files(root), boundary, problems)
+    left_out = {p.resolve() for p in leave_out}
+    own = [p for p in yaml_files(root) if p.resolve() not in left_out]
+    own_files = _linked_out(own, boundary, problems)
     seen_kinds: set[str] = set()
     documents = _parse(own_files, problems, seen_kinds)
     env_doc = _find_environment(root, documents, seen_kinds, problems)
@@ -180,7 +189,7 @@ def load(env_dir: str | Path, *, allow_outside_repo: bool = False) -> Desired:
                 )
             )
     environment = env_kind.parse_environment(env_doc) if env_doc is not None else None
-    loading = Loading(environment, env_doc, boundary)
+    loading = Loading(environment, env_doc, boundary, partial)
     desired = {}
     every = (*documents, *included)
     for kind in KINDS:

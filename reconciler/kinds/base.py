@@ -20,6 +20,7 @@ from reconciler.core.cluster import ClusterView
 from reconciler.core.environment import Environment
 from reconciler.core.errors import SpecProblem
 from reconciler.core.model import Change, Cost, Orphan
+from reconciler.core.ownership import matches
 from reconciler.specs.boundaries import Boundary
 from reconciler.specs.yaml_source import Document
 
@@ -49,6 +50,9 @@ class Loading:
     document: Document | None  # the Environment document, for its sections and their lines
     #: Where files the specs name (a price list) must stay; None: anywhere.
     boundary: Boundary | None = None
+    #: More documents are still to come (`import` reads the specs before it writes its own):
+    #: checks that need every document (an override that matches no topic) wait for them.
+    partial: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,15 +99,51 @@ class Selection:
     #: Move values most resources share into the Environment's defaults (exact either way).
     factor_defaults: bool = False
 
+    def covers(self, name: str) -> bool:
+        return matches(name, self.select) and not matches(name, self.exclude)
+
+    @property
+    def named(self) -> tuple[str, ...]:
+        """The names `--select` spells out (no glob): asked for explicitly, so a name that
+        cannot be imported fails the import instead of being skipped."""
+        return tuple(p for p in self.select if not any(c in p for c in "*?["))
+
 
 @dataclass(frozen=True)
-class Discovered(Generic[D]):
-    """What `import` found of one kind: its desired value as the live state is now, what it
-    could not carry over, and what belongs in the Environment's spec (shared defaults)."""
+class Adopting(Generic[D]):
+    """What `import` gives a kind's `discover` besides the clients."""
+
+    environment: Environment
+    #: The Environment document as it is loaded (its sections: ownership, defaults, policy).
+    document: Document
+    #: The kind's desired value from the files `import` did not write: what the user declares
+    #: (left as written, never written again), with the Environment's ownership and policy.
+    declared: D
+    selection: Selection
+
+
+def _everything(name: str) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Discovered(Generic[D, O]):
+    """What `import` found of one kind.
+
+    `desired` is what the kind's documents say (`to_documents` writes it): loaded with the
+    Environment as it will be (`environment` merged in), it equals `observed`, which is what
+    the kind read; the engine checks exactly that with the kind's diff before it keeps the
+    files. `warnings` say what was left out and why; `refusals`, what was asked for by name
+    and cannot be imported (the import then writes nothing). `covers` names the resources
+    this import speaks for: documents an earlier import wrote for other names are kept.
+    """
 
     desired: D
+    observed: O
     warnings: tuple[str, ...] = ()
+    refusals: tuple[str, ...] = ()
     environment: dict[str, Any] = field(default_factory=dict)
+    covers: Callable[[str], bool] = _everything
 
 
 #: Bound on a read until every broker agrees (a change reaches them within moments).
@@ -165,7 +205,7 @@ class Kind(Generic[D, O]):
     to_documents: Callable[[D, bool], list[SpecDocument]] = _no_documents
     environment_section: Callable[[D], dict[str, Any]] = _no_section
     #: Live state -> desired value, for `import` (None: the kind cannot be imported yet).
-    discover: Callable[[Clients, Environment, Selection], Discovered[D]] | None = None
+    discover: Callable[[Clients, Adopting[D]], Discovered[D, O]] | None = None
     #: The file `import` writes its documents to (`<file>.yaml`).
     file: str = ""
 

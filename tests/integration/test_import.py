@@ -4,8 +4,9 @@ plan is empty; out-of-band changes show up as exactly those changes in the spec 
 from __future__ import annotations
 
 import difflib
+import json
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -160,7 +161,7 @@ def test_an_imported_cluster_plans_empty_and_later_changes_are_exactly_the_diff(
         future.result()
     for future in admin.delete_topics([removed], operation_timeout=30).values():
         future.result()
-    wait_until(lambda a: removed not in a.list_topics(timeout=10).topics)
+    wait_until(lambda a: removed not in a.list_topics(timeout=10).topics, 60)
     wait_until(lambda a: describe(a, changed) == "172800000")
     ok(cli("import", str(env_dir), "--force"))
     diff = changed_lines(written, files(env_dir))
@@ -245,3 +246,61 @@ def test_init_then_import_adopts_the_msk_cluster_and_its_topics(
     ok(cli("validate", str(env_dir)))
     assert "No changes" in ok(cli("plan", str(env_dir), "--detailed-exitcode"))
     check_workflows(*sorted((root / ".github" / "workflows").glob("*.yml")))
+
+
+@pytest.fixture
+def made(admin: AdminClient, wait_until: WaitUntil) -> Iterator[Callable[..., list[str]]]:
+    """Topics created out of band, as many as a test asks for; removed afterwards."""
+    names: list[str] = []
+
+    def make(*topics: NewTopic) -> list[str]:
+        for future in admin.create_topics(list(topics), operation_timeout=30).values():
+            future.result()
+        names.extend(t.topic for t in topics)
+        wait_until(lambda a: set(names) <= set(a.list_topics(timeout=10).topics), 60)
+        return names
+
+    yield make
+    if names:
+        for future in admin.delete_topics(names, operation_timeout=30).values():
+            future.result()
+
+
+def test_import_adopts_what_the_environment_owns_exactly_under_its_sections(
+    made: Callable[..., list[str]], topic_prefix: str, bootstrap_servers: str, tmp_path: Path
+) -> None:
+    """The Environment's ignore list, policy, defaults and overrides, on real brokers (whose
+    DescribeConfigs says which values are inherited): import writes exactly what loads to
+    the live topics, skips what the policy refuses, and fails only for what was named."""
+    p = topic_prefix
+    made(
+        NewTopic(f"{p}orders", num_partitions=6, replication_factor=2),
+        NewTopic(f"{p}payments", 3, 2, config={"retention.ms": "86400000"}),
+        NewTopic(f"{p}billing", 3, 2, config={"compression.type": "zstd"}),
+        NewTopic(f"{p}rf1", 1, 1),
+        NewTopic(f"{p}connect-offsets", 1, 2),
+    )
+    env_dir = repository(tmp_path / "infra", p, bootstrap_servers)
+    with (env_dir / "environment.yaml").open("a") as environment:
+        environment.write(
+            f"    ignore: ['{p}connect-*']\n"
+            "    defaults: {config: {retention.ms: 1d}}\n"
+            f"    overrides: {{'{p}billing': {{config: {{compression.type: zstd}}}}}}\n"
+            "  policy: {minReplicationFactor: 2}\n"
+        )
+    named = cli("import", str(env_dir), "--select", f"{p}rf1", "--select", f"{p}orders")
+    assert named.exit_code == 1 and "replicationFactor 1 is below" in named.output
+    assert not (env_dir / "topics.yaml").exists()
+    out = ok(cli("import", str(env_dir)))
+    assert f"{p}rf1: not imported: replicationFactor 1 is below" in out
+    by_name = {
+        d["metadata"]["name"]: d["spec"]["config"]
+        for d in yaml.safe_load_all((env_dir / "topics.yaml").read_text())
+    }
+    assert sorted(by_name) == [f"{p}billing", f"{p}orders", f"{p}payments"]
+    assert by_name[f"{p}payments"] == {}  # its 1d is the default's
+    assert by_name[f"{p}billing"] == {"retention.ms": "7d"}  # zstd is the override's
+    assert by_name[f"{p}orders"] == {"retention.ms": "7d"}  # inherited, not the default
+    plan = json.loads(ok(cli("plan", str(env_dir), "-o", "json")))
+    assert plan["changes"] == []
+    assert [o["name"] for o in plan["orphans"]] == [f"{p}rf1"]  # left out, and said

@@ -40,9 +40,9 @@ def repo(root: Path, files: dict[str, str]) -> Path:
     return root / "env"
 
 
-def problems(env_dir: Path, **options: bool) -> list[str]:
+def problems(env_dir: Path, *, allow_outside_repo: bool = False) -> list[str]:
     with pytest.raises(SpecError) as caught:
-        load(env_dir, **options)
+        load(env_dir, allow_outside_repo=allow_outside_repo)
     return [str(p) for p in caught.value.problems]
 
 

@@ -7,10 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reconciler.core.environment import Environment
 from reconciler.core.errors import SpecProblem
 from reconciler.core.record import decode, encode
-from reconciler.kinds.base import Discovered, Kind, Loading, Selection
+from reconciler.kinds.base import Adopting, Discovered, Kind, Loading
 from reconciler.kinds.msk_cluster import apply, diff, documents, observe
 from reconciler.kinds.msk_cluster.cost import BUNDLED, PriceTable, price_table
 from reconciler.kinds.msk_cluster.fields import flatten
@@ -126,17 +125,31 @@ def _spec_fingerprint(desired: MskDesired | None) -> object:
 
 
 def discover(
-    clients: Clients, environment: Environment, selection: Selection
-) -> Discovered[MskDesired | None]:
+    clients: Clients, adopting: Adopting[MskDesired | None]
+) -> Discovered[MskDesired | None, MskObserved | None]:
     """The cluster the Environment names, as MSK reports it (its configuration revision's
-    server properties, its log group's retention, its tags)."""
-    if environment.msk is None:
-        return Discovered(None)
+    server properties, its log group's retention, its tags); left alone when the user's own
+    files declare it."""
+    msk = adopting.environment.msk
+    if msk is None:
+        return Discovered(None, None)
     with reading("reading the cluster"):
-        cluster = observe_cluster(clients.msk(), clients.logs(), environment.msk.cluster)
+        cluster = observe_cluster(clients.msk(), clients.logs(), msk.cluster)
     if cluster is None:
-        return Discovered(None, (f"MSK has no cluster {environment.msk.cluster!r}: not imported",))
-    return Discovered(MskDesired(cluster.actual, environment.msk.region))
+        return Discovered(
+            None, MskObserved(None), (f"MSK has no cluster {msk.cluster!r}: not imported",)
+        )
+    # What a plan of this spec reads beside the cluster: its log group, and no other
+    # configuration (the spec names the one the cluster runs).
+    observed = MskObserved(cluster, cluster.log_group)
+    if adopting.declared is not None:
+        name = adopting.declared.spec.name
+        return Discovered(
+            None,
+            observed,
+            (f"MSK cluster {name} is declared in files import did not write: left as written",),
+        )
+    return Discovered(MskDesired(cluster.actual, msk.region), observed)
 
 
 def _load_observed(value: object, path: str) -> MskObserved | None:

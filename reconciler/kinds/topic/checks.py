@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from reconciler.core.errors import SpecProblem
-from reconciler.core.ownership import is_internal, matches
-from reconciler.kinds.topic.model import Topics, TopicSpec
+from reconciler.core.ownership import is_internal
+from reconciler.kinds.topic.model import TopicPolicy, Topics, TopicSpec
 
 #: Kafka's own rule (org.apache.kafka.common.internals.Topic): at most 249 legal characters.
 MAX_TOPIC_NAME = 249
@@ -27,6 +27,40 @@ def topic_name_problem(name: str) -> str | None:
 def collision_key(name: str) -> str:
     """Kafka refuses two topics whose names differ only by '.' vs '_' (their metrics collide)."""
     return name.replace(".", "_")
+
+
+def policy_problems(topic: TopicSpec, policy: TopicPolicy) -> list[tuple[str, str, str | None]]:
+    """What the environment's policy refuses of one topic as loaded: (field, message, hint)."""
+    found: list[tuple[str, str, str | None]] = []
+    if topic.replication_factor < policy.min_replication_factor:
+        found.append(
+            (
+                "spec.replicationFactor",
+                f"{topic.replication_factor} is below the environment's "
+                f"policy.minReplicationFactor {policy.min_replication_factor}",
+                None,
+            )
+        )
+    if policy.max_partitions is not None and topic.partitions > policy.max_partitions:
+        found.append(
+            (
+                "spec.partitions",
+                f"{topic.partitions} exceeds the environment's policy.maxPartitions "
+                f"{policy.max_partitions}",
+                None,
+            )
+        )
+    min_isr = topic.config.get("min.insync.replicas")
+    if min_isr is not None and int(min_isr) > topic.replication_factor:
+        found.append(
+            (
+                "spec.config.min.insync.replicas",
+                f"{min_isr} is greater than replicationFactor {topic.replication_factor}: "
+                "producers with acks=all could never write",
+                f"use at most {topic.replication_factor}",
+            )
+        )
+    return found
 
 
 def check_topics(desired: Topics) -> list[SpecProblem]:
@@ -50,9 +84,7 @@ def check_topics(desired: Topics) -> list[SpecProblem]:
                 "names starting with '_' belong to Kafka and MSK internals",
                 "internal topics such as __consumer_offsets are never managed; rename the topic",
             )
-        elif matches(name, desired.ignore) or (
-            desired.manage and not matches(name, desired.manage)
-        ):
+        elif not desired.allows(name):
             add(
                 "metadata.name",
                 "is not owned by this environment (topics.manage / topics.ignore)",
@@ -66,24 +98,6 @@ def check_topics(desired: Topics) -> list[SpecProblem]:
                 "Kafka treats '.' and '_' alike in topic names",
                 "rename one of them",
             )
-        if topic.replication_factor < policy.min_replication_factor:
-            add(
-                "spec.replicationFactor",
-                f"{topic.replication_factor} is below the environment's "
-                f"policy.minReplicationFactor {policy.min_replication_factor}",
-            )
-        if policy.max_partitions is not None and topic.partitions > policy.max_partitions:
-            add(
-                "spec.partitions",
-                f"{topic.partitions} exceeds the environment's policy.maxPartitions "
-                f"{policy.max_partitions}",
-            )
-        min_isr = topic.config.get("min.insync.replicas")
-        if min_isr is not None and int(min_isr) > topic.replication_factor:
-            add(
-                "spec.config.min.insync.replicas",
-                f"{min_isr} is greater than replicationFactor {topic.replication_factor}: "
-                "producers with acks=all could never write",
-                f"use at most {topic.replication_factor}",
-            )
+        for field, message, hint in policy_problems(topic, policy):
+            add(field, message, hint)
     return problems

@@ -73,6 +73,13 @@ class Topics:
             return False
         return name in self.topics or matches(name, self.manage)
 
+    def allows(self, name: str) -> bool:
+        """Whether a spec may declare `name`: not internal, not ignored, and matching
+        topics.manage where there is one (without it, any declared topic is owned)."""
+        if is_internal(name) or matches(name, self.ignore):
+            return False
+        return not self.manage or matches(name, self.manage)
+
     def only(self, names: set[str]) -> Topics:
         """The same ownership, narrowed to some declared topics (apply's read-back)."""
         kept = {n: t for n, t in self.topics.items() if n in names}

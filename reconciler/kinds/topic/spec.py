@@ -68,13 +68,13 @@ def _section(loading: Loading, name: str) -> Mapping[str, Any]:
 
 
 def _apply_overrides(
-    env_doc: Document, drafts: dict[str, _Draft], problems: list[SpecProblem]
+    env_doc: Document, drafts: dict[str, _Draft], problems: list[SpecProblem], partial: bool
 ) -> None:
     overrides = (env_doc.data["spec"].get("topics") or {}).get("overrides") or {}
     for pattern, fields in overrides.items():
         path = ("spec", "topics", "overrides", pattern)
         matched = [d for name, d in drafts.items() if fnmatchcase(name, pattern)]
-        if not matched:
+        if not matched and not partial:
             problems.append(
                 SpecProblem(
                     env_doc.location(path),
@@ -207,7 +207,7 @@ def load_topics(docs: Sequence[Document], loading: Loading) -> tuple[Topics, lis
         draft.merge(doc.data["spec"], doc, ("spec",))
         drafts[name] = draft
     if loading.document is not None:
-        _apply_overrides(loading.document, drafts, problems)
+        _apply_overrides(loading.document, drafts, problems, loading.partial)
     topics = {}
     for name, draft in drafts.items():
         topic = _finish(draft, problems)
