@@ -315,7 +315,7 @@ def test_import_through_msk_then_the_first_plan_is_empty(
     assert run(endpoint, "apply", str(seed), "--auto-approve").exit_code == 0
     env_dir = write_env(tmp_path / "env", prefix=p)
     (env_dir / "topics.yaml").unlink()
-    imported = run(endpoint, "import", str(env_dir), "--select", f"{p}*")
+    imported = run(endpoint, "import", str(env_dir))  # what spec.topics.manage owns
     assert imported.exit_code == 0, imported.output
     written = (env_dir / "topics.yaml").read_text(encoding="utf-8")
     assert "retention.ms: 3d" in written and "compression.type: zstd" in written
