@@ -126,6 +126,9 @@ _EVERY_ACL = AclBindingFilter(
     ResourceType.ANY, None, ResourcePatternType.ANY, None, None,  # type: ignore[arg-type]
     AclOperation.ANY, AclPermissionType.ANY,
 )  # fmt: skip
+#: Kafka's resource types by their protocol name (librdkafka calls CLUSTER "BROKER").
+_RESOURCES = {("CLUSTER" if t is ResourceType.BROKER else t.name): t for t in ResourceType}
+_RESOURCE_NAMES = {t: name for name, t in _RESOURCES.items()}
 #: The SCRAM mechanisms by Kafka's name (SCRAM-SHA-512) and back.
 _MECHANISMS = {
     m.name.replace("_", "-"): m for m in ScramMechanism if m is not ScramMechanism.UNKNOWN
@@ -135,7 +138,7 @@ _MECHANISMS = {
 def _binding(entry: AclEntry) -> AclBinding:
     """The exact binding: every field named, so a delete filter matches this one alone."""
     return AclBinding(
-        ResourceType[entry.resource_type],
+        _RESOURCES[entry.resource_type],
         entry.resource_name,
         ResourcePatternType[entry.pattern_type],
         entry.principal,
@@ -148,7 +151,7 @@ def _binding(entry: AclEntry) -> AclBinding:
 def _entry(binding: AclBinding) -> AclEntry:
     return AclEntry(
         principal=binding.principal,
-        resource_type=ResourceType(binding.restype).name,
+        resource_type=_RESOURCE_NAMES[ResourceType(binding.restype)],
         resource_name=binding.name,
         pattern_type=ResourcePatternType(binding.resource_pattern_type).name,
         operation=AclOperation(binding.operation).name,
@@ -455,7 +458,7 @@ class KafkaAdmin:
             return {}
         filters = {
             AclBindingFilter(
-                ResourceType[e.resource_type], e.resource_name,
+                _RESOURCES[e.resource_type], e.resource_name,
                 ResourcePatternType[e.pattern_type], e.principal, e.host,
                 AclOperation[e.operation], AclPermissionType[e.permission],
             ): e
