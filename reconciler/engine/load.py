@@ -24,9 +24,11 @@ from reconciler.specs.boundaries import Boundary, misplaced_variables, repositor
 from reconciler.specs.files import display_path, yaml_files
 from reconciler.specs.schema import check_document
 from reconciler.specs.secrets import literal_secrets
-from reconciler.specs.yaml_source import Document, parse_documents, read_spec_file
+from reconciler.specs.yaml_source import Document, PathKey, parse_documents, read_spec_file
 
 SCHEMAS: Mapping[str, str] = {env_kind.KIND: env_kind.SCHEMA, **{k.name: k.schema for k in KINDS}}
+#: Where each kind takes a `${VAR}` reference (expanded when it applies, never at load).
+VARIABLES: Mapping[str, frozenset[PathKey]] = {k.name: k.variables for k in KINDS}
 
 
 def _parse(
@@ -55,7 +57,8 @@ def _parse(
             schema_problems = check_document(doc, SCHEMAS)
             problems.extend(schema_problems)
             if not schema_problems:
-                problems.extend(misplaced_variables(doc, text))
+                fields = VARIABLES.get(str(doc.data.get("kind")), frozenset())
+                problems.extend(misplaced_variables(doc, text, fields))
                 documents.append(doc)
     return documents
 

@@ -9,13 +9,22 @@ the policy's permission; without it the plan lists it as an orphan. Pure.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler.core.model import Action, Change, FieldDiff, Orphan, Risk
 from reconciler.core.ownership import matches
-from reconciler.kinds.base import Loading
+from reconciler.core.polling import attempts
+from reconciler.kinds.base import ApplyOptions, Context, KindPlan, Loading, Mode, Outcome
+
+if TYPE_CHECKING:
+    from reconciler.clients.session import Clients
+    from reconciler.core.environment import Environment
+
+D = TypeVar("D")
+O = TypeVar("O")  # noqa: E741 (desired D, observed O, as in kinds.base)
 
 #: How `policy.allowAccessRemoval` is spelt in the reasons.
 PERMISSION = "policy.allowAccessRemoval"
@@ -71,7 +80,13 @@ def scope(loading: Loading) -> AccessScope:
 
 
 def removal(
-    scope: AccessScope, kind: str, name: str, diffs: Sequence[FieldDiff], loses: str
+    scope: AccessScope,
+    kind: str,
+    name: str,
+    diffs: Sequence[FieldDiff],
+    loses: str,
+    *,
+    operation: str | None = None,
 ) -> Change | Orphan:
     """What no spec declares but a managed principal has: a destructive delete with the
     policy's permission, else an orphan that says how to remove or keep it."""
@@ -83,4 +98,29 @@ def removal(
             f"it, add the principal to access.ignore, or allow removal to take it away",
         )
     reason = f"in no spec and {PERMISSION} is on: {loses}"
-    return Change(kind, name, Action.DELETE, Risk.DESTRUCTIVE, tuple(diffs), (reason,))
+    return Change(kind, name, Action.DELETE, Risk.DESTRUCTIVE, tuple(diffs), (reason,), operation)
+
+
+def read_back(
+    observe: Callable[[Clients, Environment, D, Mode], O],
+    diff: Callable[[D, O, Context], KindPlan],
+) -> Callable[[Clients, Environment, D, Sequence[Outcome], ApplyOptions], KindPlan]:
+    """A kind's verify: observe and diff until nothing is left, within the settle bound (a
+    broker learns of an ACL, a credential or a quota from the controller within moments)."""
+
+    def verify(
+        clients: Clients,
+        environment: Environment,
+        desired: D,
+        outcomes: Sequence[Outcome],
+        options: ApplyOptions,
+    ) -> KindPlan:
+        left = KindPlan()
+        for _ in attempts(options.settle_seconds, 0.5):
+            state = observe(clients, environment, desired, Mode.PLAN)
+            left = diff(desired, state, Context(datetime.now(UTC)))
+            if not left.changes:
+                break
+        return left
+
+    return verify

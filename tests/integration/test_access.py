@@ -77,8 +77,8 @@ def scram_user(admin: AdminClient, name: str, password: str) -> None:
         future.result()
 
 
-def can_produce(cluster: LocalCluster, user: str, password: str, topic: str) -> bool:
-    """Whether USER may write to TOPIC: one message, delivered or refused by the broker."""
+def produce_error(cluster: LocalCluster, user: str, password: str, topic: str) -> str | None:
+    """Why USER may not write one message to TOPIC (None: it was delivered)."""
     producer = Producer(
         {
             "bootstrap.servers": str(cluster.sasl_bootstrap_servers),
@@ -95,9 +95,14 @@ def can_produce(cluster: LocalCluster, user: str, password: str, topic: str) -> 
     producer.flush(20)
     producer.close()
     assert len(errors) == 1, "the broker never answered"
-    if errors[0] is not None:
-        assert "AUTHORIZATION" in str(errors[0]).upper(), errors[0]
-    return errors[0] is None
+    return None if errors[0] is None else str(errors[0])
+
+
+def can_produce(cluster: LocalCluster, user: str, password: str, topic: str) -> bool:
+    """Whether USER may write to TOPIC: delivered, or refused by the authorizer."""
+    error = produce_error(cluster, user, password, topic)
+    assert error is None or "AUTHORIZATION" in error.upper(), error
+    return error is None
 
 
 def bindings_of(admin: AdminClient, principal: str) -> set[tuple[str, str]]:
@@ -192,3 +197,64 @@ def test_a_client_is_denied_then_allowed_after_apply_then_denied_after_removal(
         (topic, "READ"), (topic, "DESCRIBE"), (user, "READ")
     }  # fmt: skip
     assert bindings_of(admin, "User:other-team") == {(topic, "READ")}  # never touched
+
+
+def test_a_scram_user_made_by_apply_logs_in_and_its_password_is_never_printed(
+    secured_cluster: LocalCluster,
+    admin: AdminClient,
+    cli: Cli,
+    tmp_path: Path,
+    names: tuple[str, str, str],
+) -> None:
+    topic, user, password = names
+    admin.create_topics([NewTopic(topic, 1, 1)])[topic].result()
+    env = tmp_path / "acc"
+    environment(env, manage=f"User:{user}*")
+    (env / "users.yaml").write_text(
+        f"apiVersion: reconciler/v1\nkind: ScramUser\nmetadata: {{name: {user}}}\n"
+        "spec:\n  password: ${APP_PASSWORD}\n  iterations: 4096\n"
+        f"---\napiVersion: reconciler/v1\nkind: Acl\nmetadata: {{name: {user}}}\nspec:\n"
+        f"  principal: User:{user}\n  topics:\n    - {{name: {topic}, access: [write]}}\n",
+        encoding="utf-8",
+    )
+    outputs = []
+    refused = cli("apply", str(env), "--auto-approve")  # the variable is not set
+    outputs.append(refused.output)
+    assert refused.exit_code == 1 and "${APP_PASSWORD} is not set" in refused.output
+    plan = cli(
+        "plan",
+        str(env),
+        "--output",
+        "json",
+        "--out",
+        str(tmp_path / "plan.json"),
+        APP_PASSWORD=password,
+    )
+    outputs += [plan.output, (tmp_path / "plan.json").read_text()]
+    [create] = [c for c in json.loads(plan.output)["changes"] if c["kind"] == "ScramUser"]
+    assert create["name"] == user and create["operation"] == "AlterUserScramCredentials"
+    applied = cli(
+        "apply",
+        str(env),
+        "--plan",
+        str(tmp_path / "plan.json"),
+        "--auto-approve",
+        APP_PASSWORD=password,
+    )
+    outputs.append(applied.output)
+    assert applied.exit_code == 0, applied.output
+    assert can_produce(secured_cluster, user, password, topic)  # made by apply: it logs in
+    again = cli("plan", str(env), "--detailed-exitcode", APP_PASSWORD=password)
+    outputs.append(again.output)
+    assert again.exit_code == 0, again.output
+    # rotation: a new password and a new iteration count set it again
+    rotated = password + "-2"
+    (env / "users.yaml").write_text((env / "users.yaml").read_text().replace("4096", "8192"))
+    rotate = cli("apply", str(env), "--auto-approve", APP_PASSWORD=rotated)
+    outputs.append(rotate.output)
+    assert rotate.exit_code == 0, rotate.output
+    assert can_produce(secured_cluster, user, rotated, topic)
+    # the old password is refused at login
+    assert produce_error(secured_cluster, user, password, topic) is not None
+    for text in outputs:
+        assert password not in text and rotated not in text

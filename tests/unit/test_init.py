@@ -87,6 +87,7 @@ def test_schemas_are_written_for_editors(tmp_path: Path) -> None:
         "msk-prices.schema.json",
         "mskcluster.schema.json",
         "plan.schema.json",
+        "scramuser.schema.json",
         "topic.schema.json",
     ]
 

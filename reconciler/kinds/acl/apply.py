@@ -4,16 +4,13 @@ filters (every field named), so a delete can never match another principal's bin
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from reconciler.clients.access import AclEntry
 from reconciler.core.environment import Environment
 from reconciler.core.model import Action, Change
-from reconciler.core.polling import attempts
-from reconciler.kinds.acl.diff import diff
 from reconciler.kinds.acl.model import FIELDS, Acls, ObservedAcls
-from reconciler.kinds.base import ApplyOptions, Context, KindPlan, Mode, Outcome
+from reconciler.kinds.base import ApplyOptions, Mode, Outcome
 
 if TYPE_CHECKING:
     from reconciler.clients.session import Clients
@@ -45,21 +42,3 @@ def apply(clients: Clients, changes: Sequence[Change], options: ApplyOptions) ->
         for binding, error in write(list(mine)).items():
             outcomes.append(Outcome(mine[binding], error is None, error or "done"))
     return outcomes
-
-
-def verify(
-    clients: Clients,
-    environment: Environment,
-    desired: Acls,
-    outcomes: Sequence[Outcome],
-    options: ApplyOptions,
-) -> KindPlan:
-    """Read back until the bindings are as specified (a broker learns them within moments)."""
-    left = KindPlan()
-    for _ in attempts(options.settle_seconds, 0.5):
-        left = diff(
-            desired, observe(clients, environment, desired, Mode.PLAN), Context(datetime.now(UTC))
-        )
-        if not left.changes:
-            break
-    return left

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from reconciler.core.record import decode, encode
+from reconciler.kinds.access import read_back
 from reconciler.kinds.acl import apply, diff, spec
 from reconciler.kinds.acl.model import KIND as NAME
 from reconciler.kinds.acl.model import Acls, ObservedAcls
@@ -76,7 +77,7 @@ KIND: Kind[Acls, ObservedAcls] = Kind(
     apply=apply.apply,
     dump_observed=encode,
     load_observed=_load_observed,
-    verify=apply.verify,
+    verify=read_back(apply.observe, diff.diff),
     to_documents=to_documents,
     environment_section=lambda desired: desired.scope.environment_section(),
     file="acls",
