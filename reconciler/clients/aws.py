@@ -133,9 +133,17 @@ def secrets_service(region: str | None, endpoint_url: str | None = None) -> Serv
     """Secrets Manager, for the secrets of MSK's SCRAM users (their metadata, never values);
     AWS_ENDPOINT_URL_SECRETS_MANAGER applies."""
 
+    url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_SECRETS_MANAGER", "")
+    local = _loopback_credentials(url) if url else {}
+
     def make() -> Any:
         return boto3.client(
-            "secretsmanager", region_name=region, endpoint_url=endpoint_url, config=retry_config()
+            "secretsmanager",
+            region_name=region,
+            endpoint_url=endpoint_url,
+            config=retry_config(),
+            aws_access_key_id=local.get("aws_access_key_id"),
+            aws_secret_access_key=local.get("aws_secret_access_key"),
         )
 
     return _service(make, "Secrets Manager")

@@ -130,6 +130,7 @@ def start_msk_server(
     kafka_tls_bootstrap: str | None = None,
     storage_cooldown_seconds: float = rules.STORAGE_COOLDOWN.total_seconds(),
     topic_refresh_seconds: float = 5.0,
+    secrets_endpoint: str | None = None,
 ) -> MskServer:
     """Serve the local MSK endpoint on a background thread; port 0 picks a free port."""
     httpd = _HttpServer((host, port), _Handler)
@@ -140,6 +141,7 @@ def start_msk_server(
         storage_cooldown_seconds=storage_cooldown_seconds,
         state_file=state_file,
         topic_refresh_seconds=topic_refresh_seconds,
+        secrets_endpoint=secrets_endpoint,
     )
     thread = threading.Thread(
         target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="msk-endpoint", daemon=True
