@@ -47,3 +47,15 @@ class ScramUpsert:
 
     def __repr__(self) -> str:  # keep the password out of tracebacks and logs
         return f"ScramUpsert({self.user!r}, {self.mechanism!r}, {self.iterations})"
+
+
+#: A client quota's entity: (entity type, name) pairs, user before client-id; a name of None
+#: is the type's default entity (Kafka's `<default>`).
+Entity = tuple[tuple[str, str | None], ...]
+#: The quota keys the kind manages (Kafka's names), each a float on the wire.
+QUOTA_KEYS = (
+    "producer_byte_rate",
+    "consumer_byte_rate",
+    "request_percentage",
+    "controller_mutation_rate",
+)

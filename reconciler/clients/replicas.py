@@ -1,4 +1,4 @@
-"""Replica placement calls behind one facade: the only importer of kafka-python.
+"""Replica placement calls behind one facade (kafka-python; `clients.quotas` is the other).
 
 confluent-kafka (librdkafka) has no AlterPartitionReassignments, ListPartitionReassignments,
 DescribeLogDirs or ElectLeaders; kafka-python 3.x has all four, speaks the same security
@@ -64,7 +64,8 @@ class PartitionState:
     isr: tuple[int, ...]
 
 
-def _config(conn: Connection) -> dict[str, Any]:
+def connection_config(conn: Connection) -> dict[str, Any]:
+    """kafka-python settings for the connection (also `clients.quotas`)."""
     timeout_ms = int(conn.timeout_seconds * 1000)
     config: dict[str, Any] = {
         "bootstrap_servers": conn.bootstrap_servers.split(","),
@@ -85,7 +86,7 @@ def _config(conn: Connection) -> dict[str, Any]:
     return config
 
 
-def _text(error: Any) -> str:
+def error_name(error: Any) -> str:
     """`NAME: message` of a kafka-python error class or instance."""
     if isinstance(error, type):
         return error.__name__.removesuffix("Error")
@@ -98,12 +99,12 @@ class ReplicaAdmin:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         try:
-            self.admin = KafkaAdminClient(**_config(conn))
+            self.admin = KafkaAdminClient(**connection_config(conn))
         except kafka_errors.KafkaError as exc:
             raise ConnectionFailure(
                 conn.redact(
                     f"cannot reach Kafka at {conn.bootstrap_servers} ({conn.security_protocol}) "
-                    f"for replica placement within {conn.timeout_seconds:g}s: {_text(exc)}\n"
+                    f"for replica placement within {conn.timeout_seconds:g}s: {error_name(exc)}\n"
                     "  what to do: check that the brokers run and are reachable from here"
                 )
             ) from exc
@@ -116,7 +117,7 @@ class ReplicaAdmin:
             return call(*args, **kwargs)
         except kafka_errors.KafkaError as exc:
             raise ReconcilerError(
-                f"{what} failed: {_text(exc)}. What to do: check that the brokers are up "
+                f"{what} failed: {error_name(exc)}. What to do: check that the brokers are up "
                 "(every broker of the move must be), then run the command again"
             ) from exc
 
@@ -234,7 +235,7 @@ class ReplicaAdmin:
             error = results.get(TopicPartition(topic, partition))
             if error is kafka_errors.NoReassignmentInProgressError and replicas is None:
                 error = None
-            out[(topic, partition)] = None if error is None else _text(error)
+            out[(topic, partition)] = None if error is None else error_name(error)
         return out
 
     def elect_preferred(self, partitions: Collection[Partition]) -> dict[Partition, str | None]:
@@ -285,7 +286,7 @@ class ReplicaAdmin:
                     request, validate_only=validate_only, raise_on_unknown=False, incremental=True
                 )
             except kafka_errors.KafkaError as exc:
-                out.update((_name(r), _text(exc)) for r in request)
+                out.update((_name(r), error_name(exc)) for r in request)
                 continue
             for kind, by_name in answered.items():
                 for name, result in by_name.items():

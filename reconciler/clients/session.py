@@ -25,6 +25,7 @@ from reconciler.core.listeners import client_listeners
 if TYPE_CHECKING:
     from reconciler.clients.aws import Service
     from reconciler.clients.kafka import KafkaAdmin
+    from reconciler.clients.quotas import QuotaAdmin
     from reconciler.clients.replicas import ReplicaAdmin
     from reconciler.clients.topics import TopicAdmin, TopicMetadata
 
@@ -68,6 +69,7 @@ class Clients:
         self._kafka: KafkaAdmin | None = None
         self._topics: TopicAdmin | None = None
         self._replicas: ReplicaAdmin | None = None
+        self._quotas: QuotaAdmin | None = None
         self._cluster: tuple[ClusterView, TopicMetadata] | None = None
         self._msk: Service | None = None
         self._logs: Service | None = None
@@ -187,6 +189,15 @@ class Clients:
             self.kafka()  # resolves the brokers (from MSK when the specs name none)
             self._replicas = ReplicaAdmin(self.connection)
         return self._replicas
+
+    def quotas(self) -> QuotaAdmin:
+        """The client-quota client (kafka-python), on the same brokers as `kafka()`."""
+        if self._quotas is None:
+            from reconciler.clients.quotas import QuotaAdmin
+
+            self.kafka()  # resolves the brokers (from MSK when the specs name none)
+            self._quotas = QuotaAdmin(self.connection)
+        return self._quotas
 
     def kafka_on(self, broker: Broker) -> KafkaAdmin:
         """A client that talks to this broker only (replica moves)."""

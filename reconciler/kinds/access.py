@@ -9,6 +9,7 @@ the policy's permission; without it the plan lists it as an orphan. Pure.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 D = TypeVar("D")
 O = TypeVar("O")  # noqa: E741 (desired D, observed O, as in kinds.base)
 
+_UNNAMEABLE = re.compile(r"[^a-zA-Z0-9._-]")
 #: How `policy.allowAccessRemoval` is spelt in the reasons.
 PERMISSION = "policy.allowAccessRemoval"
 
@@ -62,6 +64,11 @@ class AccessScope:
 
     def fingerprint(self) -> object:
         return [self.manage, self.ignore, self.client_ids, self.allow_removal]
+
+
+def document_name(text: str) -> str:
+    """A document's metadata.name for a principal or an entity (`show`)."""
+    return _UNNAMEABLE.sub("-", text.replace("*", "all")) or "all"
 
 
 def scope(loading: Loading) -> AccessScope:

@@ -258,3 +258,62 @@ def test_a_scram_user_made_by_apply_logs_in_and_its_password_is_never_printed(
     assert produce_error(secured_cluster, user, password, topic) is not None
     for text in outputs:
         assert password not in text and rotated not in text
+
+
+def test_client_quotas_plan_apply_drift_and_ownership(
+    secured_cluster: LocalCluster, cli: Cli, tmp_path: Path, names: tuple[str, str, str]
+) -> None:
+    from reconciler.clients.quotas import QuotaAdmin
+    from reconciler.core.environment import Connection
+
+    _topic, user, _password = names
+    quotas = QuotaAdmin(Connection(secured_cluster.bootstrap_servers, "PLAINTEXT"))
+    other = (("user", f"other-{user}"),)
+    quotas.alter({other: {"producer_byte_rate": 1000.0}})  # another team's: never touched
+    env = tmp_path / "acc"
+    environment(env, manage=f"User:{user}*")
+    (env / "quotas.yaml").write_text(
+        f"apiVersion: reconciler/v1\nkind: ClientQuota\nmetadata: {{name: {user}}}\nspec:\n"
+        f"  user: {user}\n  quotas: {{producerByteRate: 1MiB, consumerByteRate: 2MiB}}\n---\n"
+        f"apiVersion: reconciler/v1\nkind: ClientQuota\nmetadata: {{name: {user}-batch}}\n"
+        f"spec:\n  user: {user}\n  clientId: batch\n"
+        "  quotas: {requestPercentage: 25, controllerMutationRate: 5}\n",
+        encoding="utf-8",
+    )
+    plan = json.loads(cli("plan", str(env), "--output", "json").output)
+    assert sorted((c["name"], c["action"]) for c in plan["changes"]) == [
+        (f"user={user}", "create"),
+        (f"user={user}, client-id=batch", "create"),
+    ]
+    applied = cli("apply", str(env), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert cli("plan", str(env), "--detailed-exitcode").exit_code == 0
+    live = quotas.quotas()
+    assert live[(("user", user),)] == {
+        "producer_byte_rate": 1048576.0,
+        "consumer_byte_rate": 2097152.0,
+    }
+    assert live[(("user", user), ("client-id", "batch"))] == {
+        "request_percentage": 25.0, "controller_mutation_rate": 5.0
+    }  # fmt: skip
+
+    # out of band: one value of a managed entity, and a managed user's new quota
+    quotas.alter({(("user", user),): {"producer_byte_rate": 5000.0}})
+    quotas.alter({(("user", f"{user}-extra"),): {"consumer_byte_rate": 10.0}})
+    for _ in range(50):  # the broker applies a quota change from the metadata log
+        drift = json.loads(cli("plan", str(env), "--output", "json").output)
+        if drift["changes"] and drift["orphans"]:
+            break
+    [change] = drift["changes"]
+    assert change["name"] == f"user={user}" and change["action"] == "update"
+    assert [(d["field"], d["before"], d["after"]) for d in change["diff"]] == [
+        ("producerByteRate", 5000, 1048576)
+    ]
+    assert [o["name"] for o in drift["orphans"]] == [f"user={user}-extra"]  # kept: no permission
+    fixed = cli("apply", str(env), "--auto-approve")
+    assert fixed.exit_code == 0, fixed.output
+    live = quotas.quotas()
+    assert live[(("user", user),)]["producer_byte_rate"] == 1048576.0
+    assert live[(("user", f"{user}-extra"),)] == {"consumer_byte_rate": 10.0}
+    assert live[other] == {"producer_byte_rate": 1000.0}
+    quotas.close()

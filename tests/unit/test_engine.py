@@ -47,7 +47,13 @@ LIBRARIES = ("boto3", "botocore", "confluent_kafka", "kafka", "deepdiff")
 
 def test_the_registry_lists_every_kind_once_in_apply_order() -> None:
     # the cluster first; SCRAM users before the ACLs that name them
-    assert [kind.name for kind in KINDS] == ["MskCluster", "Topic", "ScramUser", "Acl"]
+    assert [kind.name for kind in KINDS] == [
+        "MskCluster",
+        "Topic",
+        "ScramUser",
+        "Acl",
+        "ClientQuota",
+    ]
     assert set(BY_NAME) == {kind.name for kind in KINDS}
     for kind in KINDS:
         assert (SCHEMA_DIR / kind.schema).is_file(), kind.schema

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from reconciler.core.record import decode, encode
-from reconciler.kinds.access import read_back
+from reconciler.kinds.access import document_name, read_back
 from reconciler.kinds.acl import apply, diff, spec
 from reconciler.kinds.acl.model import KIND as NAME
 from reconciler.kinds.acl.model import Acls, ObservedAcls
 from reconciler.kinds.base import Kind, SpecDocument
 from reconciler.specs.documents import document
 
-_NAME = re.compile(r"[^a-zA-Z0-9._-]")
 _TYPES = {kafka: word for word, kafka in spec.RESOURCE_TYPES.items()}
 
 
@@ -59,7 +57,7 @@ def to_documents(desired: Acls, readable: bool) -> list[SpecDocument]:
                     "host": host,
                 }
             )
-        name = _NAME.sub("-", principal.split(":", 1)[1].replace("*", "all")) or "all"
+        name = document_name(principal.split(":", 1)[1])
         documents.append(document(NAME, name, {"principal": principal, "acls": acls}))
     return documents
 

@@ -1,0 +1,68 @@
+"""The ClientQuota kind, as the engine sees it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.core.record import decode, encode
+from reconciler.kinds.access import document_name, read_back
+from reconciler.kinds.base import Kind, SpecDocument
+from reconciler.kinds.client_quota import apply, diff, spec
+from reconciler.kinds.client_quota.model import (
+    DEFAULT,
+    ClientQuotas,
+    ObservedQuotas,
+    entity_of,
+    label,
+    spec_key,
+)
+from reconciler.kinds.client_quota.model import KIND as NAME
+from reconciler.specs.documents import document
+
+
+def _spec_fingerprint(desired: ClientQuotas) -> object:
+    quotas = {label(e): dict(sorted(v.items())) for e, v in desired.quotas.items()}
+    return {"scope": desired.scope.fingerprint(), "quotas": dict(sorted(quotas.items()))}
+
+
+def _fingerprint(desired: ClientQuotas, observed: ObservedQuotas) -> object:
+    owned = (e for e in observed.quotas if desired.owns(entity_of(e.entity)))
+    return [[e.entity, dict(e.values)] for e in owned]
+
+
+def _load_observed(value: object, path: str) -> ObservedQuotas:
+    observed: ObservedQuotas = decode(ObservedQuotas, value, path)
+    return observed
+
+
+def to_documents(desired: ClientQuotas, readable: bool) -> list[SpecDocument]:
+    documents = []
+    for entity, values in sorted(desired.quotas.items(), key=lambda item: label(item[0])):
+        body: dict[str, Any] = {}
+        for kind, name in entity:
+            body["user" if kind == "user" else "clientId"] = DEFAULT if name is None else name
+        body["quotas"] = {spec_key(k): diff.number(v) for k, v in sorted(values.items())}
+        name = "-".join((n or "default") for _, n in entity)
+        documents.append(document(NAME, document_name(name), body))
+    return documents
+
+
+KIND: Kind[ClientQuotas, ObservedQuotas] = Kind(
+    name=NAME,
+    schema="clientquota.schema.json",
+    label=("client quota", "client quotas"),
+    load=spec.load,
+    count=lambda desired: len(desired.quotas),
+    spec_fingerprint=_spec_fingerprint,
+    observe=apply.observe,
+    diff=diff.diff,
+    fingerprint=_fingerprint,
+    apply=apply.apply,
+    dump_observed=encode,
+    load_observed=_load_observed,
+    preflight=apply.preflight,
+    verify=read_back(apply.observe, diff.diff),
+    to_documents=to_documents,
+    environment_section=lambda desired: desired.scope.environment_section(),
+    file="quotas",
+)
