@@ -378,14 +378,12 @@ def reassignments(
     A cancelled reassignment puts its partition back on the replicas it had before the move
     (replicas it was copying to are dropped), and the throttles of those topics are removed.
     """
-    from reconciler.clients.session import Clients
-    from reconciler.engine.load import load
+    from reconciler.engine.observe import connect, load_trusted
     from reconciler.kinds.topic.model import KIND
     from reconciler.kinds.topic.reassign import cancel_in_flight, managed_in_flight
-    from reconciler.specs.variables import resolve
 
-    desired = load(env_dir, allow_outside_repo=allow_outside_repo)
-    clients = Clients(resolve(desired.environment), desired.environment.msk)
+    desired = load_trusted(env_dir, allow_outside_repo=allow_outside_repo)
+    clients = connect(desired.environment)
     owned = desired.kinds[KIND]
     flights = managed_in_flight(clients, owned, topics)
     for (topic, partition), (original, target) in flights.items():

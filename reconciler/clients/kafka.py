@@ -276,26 +276,35 @@ class KafkaAdmin:
     ) -> Iterator[tuple[str, dict[str, ConfigValue] | None]]:
         """DescribeConfigs for the topics, CHUNK topics per request, two requests in flight.
 
-        Yields each topic's kept entries, or None for a topic the broker does not know
-        (deleted since the metadata call, or not yet learned of). One request for 10,000
-        topics materialises ~360,000 entries (~430 MB) at once; chunks that are filtered and
+        The first two are sent at once, before the answers are iterated (a plan sends them
+        while it loads its specs, and `keep` is asked only while iterating). Yields each
+        topic's kept entries, or None for a topic the broker does not know (deleted since
+        the metadata call, or not yet learned of). One request for 10,000 topics
+        materialises ~360,000 entries (~430 MB) at once; chunks that are filtered and
         dropped as they arrive keep memory flat at the same speed.
         """
         ordered = list(names)
         chunks = (ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK))
+        in_flight = deque(self._describe_topics(chunk) for chunk in islice(chunks, 2))
+        return self._kept_configs(in_flight, chunks, keep)
 
-        def send(chunk: list[str]) -> dict[Any, Future[Any]]:
-            resources = [ConfigResource(ResourceType.TOPIC, name) for name in chunk]
-            if self.pinned is not None:
-                resources.append(ConfigResource(ResourceType.BROKER, str(self.pinned)))
-            return dict(self.admin.describe_configs(resources, request_timeout=self.timeout))
+    def _describe_topics(self, chunk: list[str]) -> dict[Any, Future[Any]]:
+        resources = [ConfigResource(ResourceType.TOPIC, name) for name in chunk]
+        if self.pinned is not None:
+            resources.append(ConfigResource(ResourceType.BROKER, str(self.pinned)))
+        return dict(self.admin.describe_configs(resources, request_timeout=self.timeout))
 
-        in_flight = deque(send(chunk) for chunk in islice(chunks, 2))
+    def _kept_configs(
+        self,
+        in_flight: deque[dict[Any, Future[Any]]],
+        chunks: Iterator[list[str]],
+        keep: Keep,
+    ) -> Iterator[tuple[str, dict[str, ConfigValue] | None]]:
         while in_flight:
             futures = in_flight.popleft()
             following = next(chunks, None)
             if following is not None:
-                in_flight.append(send(following))
+                in_flight.append(self._describe_topics(following))
             for resource, future in futures.items():
                 if resource.restype != ResourceType.TOPIC:
                     continue  # the broker resource that pinned the request
