@@ -8,7 +8,8 @@ what a broker would refuse.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -143,3 +144,39 @@ def plan_environment(
     if validate:
         plan = validate_writes(plan, opened.clients, opened.observed)
     return Planned(opened.desired, opened.clients, opened.observed, plan, validated=validate)
+
+
+#: Environments planned at once: their round trips overlap; beyond this they queue.
+CONCURRENT_ENVIRONMENTS = 32
+
+
+def plan_environments(
+    env_dirs: Sequence[Path],
+    environ: Mapping[str, str] | None = None,
+    *,
+    trusted_base: Path | None = None,
+    allow_outside_repo: bool = False,
+) -> Iterator[tuple[Path, Plan | Exception]]:
+    """Plan several environments at once in this process, each on its own thread (their
+    clients' round trips overlap), for `plan DIR...` and the drift job.
+
+    Yields each directory's plan, or what failed it, in the order given, each as soon as
+    it and every one before it are done; one environment's failure never stops another's.
+    """
+
+    def one(env_dir: Path) -> Plan:
+        planned = plan_environment(
+            env_dir, environ, trusted_base=trusted_base, allow_outside_repo=allow_outside_repo
+        )
+        return planned.plan  # the observed state and the clients are dropped as it ends
+
+    pool = ThreadPoolExecutor(min(len(env_dirs), CONCURRENT_ENVIRONMENTS) or 1, "reconciler-plan")
+    try:
+        futures = [pool.submit(one, env_dir) for env_dir in env_dirs]
+        for env_dir, future in zip(env_dirs, futures, strict=True):
+            try:
+                yield env_dir, future.result()
+            except Exception as exc:  # the caller words it, per environment
+                yield env_dir, exc
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
