@@ -399,6 +399,7 @@ def apply(
             _fail("refusing to apply without confirmation: pass --auto-approve in automation")
         if not click.confirm("Apply these changes?", default=False):
             _fail("cancelled; nothing was applied")
+        planned = replace(planned, validated=False)  # time passed: validate the writes again
         if plan_file is not None:  # the prompt may have waited for hours: look again
             planned = plan_environment(
                 env_dir, mode=Mode.AGREED, allow_outside_repo=allow_outside_repo
