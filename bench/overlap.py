@@ -249,6 +249,9 @@ def render(results: dict[str, Samples], setup: dict[str, str]) -> str:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python3 -m bench.overlap", description=__doc__)
     parser.add_argument("--before", type=Path, required=True, help="the checkout to compare")
+    parser.add_argument(
+        "--after", type=Path, default=None, help="the checkout measured [default: this one]"
+    )
     parser.add_argument("--sizes", type=parse_sizes, default=[5000, 10000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--environments", type=int, default=20)
@@ -265,7 +268,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def run(args: argparse.Namespace, work: Path) -> tuple[dict[str, Samples], dict[str, str]]:
     state_dir = (args.state_dir or cache_dir() / "bench-overlap-cluster").expanduser()
     before = checkout_command(args.before.resolve())
-    after = checkout_command(Path(__file__).resolve().parent.parent)
+    after = checkout_command((args.after or Path(__file__).parent.parent).resolve())
     load_before = _load_average()
     cluster = start_cluster(state_dir)
     results: dict[str, Samples] = {}
@@ -286,6 +289,7 @@ def run(args: argparse.Namespace, work: Path) -> tuple[dict[str, Samples], dict[
     setup = {
         "command": "python3 -m bench.overlap " + shlex.join(sys.argv[1:]),
         "before": f"{args.before} ({shlex.join(before[:1])} -c ...)",
+        "after": str(args.after or "this checkout"),
         "load average (1/5/15 min)": f"before {load_before}; after {_load_average()}",
         "cores": str(os.cpu_count()),
     }
