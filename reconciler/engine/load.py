@@ -137,6 +137,58 @@ def _placed_ca_file(
     return replace(environment, connection=replace(environment.connection, ca_file=str(path)))
 
 
+def _connectable(
+    environment: Environment, env_doc: Document, boundary: Boundary, problems: list[SpecProblem]
+) -> Environment:
+    """The Environment with its caFile placed, and the problems that keep it from connecting."""
+    environment = _placed_ca_file(environment, boundary, problems)
+    if environment.connection.api == "msk" and environment.msk is None:
+        problems.append(
+            SpecProblem(
+                env_doc.location(("spec", "kafka", "api")),
+                "spec.kafka.api",
+                "msk reaches topics through MSK's API, so spec.msk must name the cluster "
+                "(clusterName or clusterArn, and region)",
+            )
+        )
+    elif not environment.connection.bootstrap_servers and environment.msk is None:
+        problems.append(
+            SpecProblem(
+                env_doc.location(("spec", "kafka")),
+                "spec.kafka.bootstrapServers",
+                "is required unless spec.msk names the cluster to ask for its brokers",
+            )
+        )
+    return environment
+
+
+def load_environment(env_dir: str | Path, *, allow_outside_repo: bool = False) -> Loading | None:
+    """ENV_DIR's Environment alone, checked as `load` checks it (its file read within the
+    limits, no literal secret, schema-valid, named after its directory, connectable), so a
+    plan can start reading the cluster while the other documents load.
+
+    None when the Environment has any problem, or sits among other documents that `load`
+    could still refuse in ways that concern it: `load` then reports everything, and nothing
+    has been contacted. `partial`: the kinds' documents are still to come.
+    """
+    root = Path(env_dir)
+    found = env_kind.find_environment(root) if root.is_dir() else None
+    if found is None:
+        return None
+    problems: list[SpecProblem] = []
+    boundary = Boundary(repository_root(root), allow_outside_repo)
+    if boundary.refuses(found[0]):
+        return None
+    envs = env_kind.environment_documents(_parse([found[0]], problems))
+    if problems or len(envs) != 1:
+        return None
+    problems.extend(env_kind.misnamed(envs[0], root))
+    environment = _connectable(env_kind.parse_environment(envs[0]), envs[0], boundary, problems)
+    if problems:
+        return None
+    return Loading(environment, envs[0], boundary, partial=True)
+
+
 def load(
     env_dir: str | Path,
     *,
@@ -198,24 +250,7 @@ def load(
         desired[kind.name] = value
     if environment is None or env_doc is None:  # every kind's problems are still reported
         raise SpecError(problems)
-    environment = _placed_ca_file(environment, boundary, problems)
-    if environment.connection.api == "msk" and environment.msk is None:
-        problems.append(
-            SpecProblem(
-                env_doc.location(("spec", "kafka", "api")),
-                "spec.kafka.api",
-                "msk reaches topics through MSK's API, so spec.msk must name the cluster "
-                "(clusterName or clusterArn, and region)",
-            )
-        )
-    elif not environment.connection.bootstrap_servers and environment.msk is None:
-        problems.append(
-            SpecProblem(
-                env_doc.location(("spec", "kafka")),
-                "spec.kafka.bootstrapServers",
-                "is required unless spec.msk names the cluster to ask for its brokers",
-            )
-        )
+    environment = _connectable(environment, env_doc, boundary, problems)
     if problems:
         raise SpecError(problems)
     fingerprints = {kind.name: kind.spec_fingerprint(desired[kind.name]) for kind in KINDS}
