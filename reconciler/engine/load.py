@@ -14,7 +14,7 @@ from pathlib import Path
 
 from reconciler.core.digests import digest
 from reconciler.core.environment import Environment
-from reconciler.core.errors import SpecError, SpecProblem
+from reconciler.core.errors import SpecError, SpecProblem, at_most
 from reconciler.core.model import Location
 from reconciler.engine.model import Desired
 from reconciler.kinds.base import Loading
@@ -26,6 +26,8 @@ from reconciler.specs.schema import check_document
 from reconciler.specs.secrets import literal_secrets
 from reconciler.specs.yaml_source import Document, parse_documents, read_spec_file
 
+#: Problems one file reports (a pull request's file cannot flood the log or the comment).
+MAX_PROBLEMS_PER_FILE = 50
 SCHEMAS: Mapping[str, str] = {env_kind.KIND: env_kind.SCHEMA, **{k.name: k.schema for k in KINDS}}
 
 
@@ -35,28 +37,29 @@ def _parse(
     """Schema-valid documents; `kinds` collects the kind of every document, valid or not.
 
     Every file is read within the YAML limits, scanned for literal secrets, and checked for
-    `${VAR}` references outside the connection fields.
+    `${VAR}` references outside the connection fields; it reports at most
+    `MAX_PROBLEMS_PER_FILE` problems, the first by line, and counts the rest.
     """
     documents: list[Document] = []
     for path in files:
         display = display_path(path)
         text, found = read_spec_file(path, display)
-        problems.extend(found)
-        if text is None:
-            continue
-        problems.extend(literal_secrets(text, display))
-        docs, found = parse_documents(text, display)
-        problems.extend(found)
-        for doc in docs:
-            if doc.data is None:  # an empty document (e.g. a trailing ---) carries nothing
-                continue
-            if kinds is not None and isinstance(doc.data, dict):
-                kinds.add(str(doc.data.get("kind")))
-            schema_problems = check_document(doc, SCHEMAS)
-            problems.extend(schema_problems)
-            if not schema_problems:
-                problems.extend(misplaced_variables(doc, text))
-                documents.append(doc)
+        if text is not None:
+            docs, parsed = parse_documents(text, display)
+            found.extend(parsed)
+            found.extend(literal_secrets(text, display, docs))
+            for doc in docs:
+                if doc.data is None:  # an empty document (e.g. a trailing ---) carries nothing
+                    continue
+                if kinds is not None and isinstance(doc.data, dict):
+                    kinds.add(str(doc.data.get("kind")))
+                schema_problems = check_document(doc, SCHEMAS)
+                found.extend(schema_problems)
+                if not schema_problems:
+                    found.extend(misplaced_variables(doc, text))
+                    documents.append(doc)
+        found.sort(key=lambda p: (p.location.line, p.location.column) if p.location else (0, 0))
+        problems.extend(at_most(found, MAX_PROBLEMS_PER_FILE, "problems"))
     return documents
 
 
