@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TypedDict
 
 from reconciler.core.configs.broker import BROKER_CONFIGS
 
@@ -224,25 +225,34 @@ class BrokerSize:
     max_throughput: int | None = None
 
 
+#: The m5 and m7g sizes: their rank in the family and their partition limit, which the two
+#: families share.
+_SIZES = {
+    "large": (1, 1500),
+    "xlarge": (2, 1500),
+    "2xlarge": (3, 3000),
+    "4xlarge": (4, 6000),
+    "8xlarge": (5, 6000),
+    "12xlarge": (6, 6000),
+    "16xlarge": (7, 6000),
+    "24xlarge": (8, 6000),
+}
+#: The sizes each family offers and their throughput ceiling (None: not provisionable).
+_FAMILIES: Mapping[str, Mapping[str, int | None]] = {
+    "m5": dict.fromkeys(("large", "xlarge", "2xlarge"))
+    | {"4xlarge": 593, "8xlarge": 850, "12xlarge": 1000, "16xlarge": 1000, "24xlarge": 1000},
+    "m7g": dict.fromkeys(("large", "xlarge"))
+    | {"2xlarge": 312, "4xlarge": 625, "8xlarge": 1000, "12xlarge": 1000, "16xlarge": 1000},
+}
 BROKER_SIZES: Mapping[str, BrokerSize] = {
     s.name: s
     for s in (
         BrokerSize("kafka.t3.small", "t3", 0, 300),
-        BrokerSize("kafka.m5.large", "m5", 1, 1500),
-        BrokerSize("kafka.m5.xlarge", "m5", 2, 1500),
-        BrokerSize("kafka.m5.2xlarge", "m5", 3, 3000),
-        BrokerSize("kafka.m5.4xlarge", "m5", 4, 6000, 593),
-        BrokerSize("kafka.m5.8xlarge", "m5", 5, 6000, 850),
-        BrokerSize("kafka.m5.12xlarge", "m5", 6, 6000, 1000),
-        BrokerSize("kafka.m5.16xlarge", "m5", 7, 6000, 1000),
-        BrokerSize("kafka.m5.24xlarge", "m5", 8, 6000, 1000),
-        BrokerSize("kafka.m7g.large", "m7g", 1, 1500),
-        BrokerSize("kafka.m7g.xlarge", "m7g", 2, 1500),
-        BrokerSize("kafka.m7g.2xlarge", "m7g", 3, 3000, 312),
-        BrokerSize("kafka.m7g.4xlarge", "m7g", 4, 6000, 625),
-        BrokerSize("kafka.m7g.8xlarge", "m7g", 5, 6000, 1000),
-        BrokerSize("kafka.m7g.12xlarge", "m7g", 6, 6000, 1000),
-        BrokerSize("kafka.m7g.16xlarge", "m7g", 7, 6000, 1000),
+        *(
+            BrokerSize(f"kafka.{family}.{size}", family, *_SIZES[size], throughput)
+            for family, sizes in _FAMILIES.items()
+            for size, throughput in sizes.items()
+        ),
     )
 }
 
@@ -339,6 +349,18 @@ def broker_count_problems(
 
 
 # --- Security -------------------------------------------------------------------------------
+
+
+class Security(TypedDict):
+    """What `security_problems` and `public_access_problems` judge: encryption in transit
+    and the client authentication methods that are on."""
+
+    client_broker: str
+    in_cluster: bool
+    unauthenticated: bool
+    tls: bool
+    scram: bool
+    iam: bool
 
 
 def security_problems(
