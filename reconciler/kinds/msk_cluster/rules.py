@@ -14,7 +14,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TypedDict
 
 from reconciler.core.configs.broker import BROKER_CONFIGS
 
@@ -351,7 +350,8 @@ def broker_count_problems(
 # --- Security -------------------------------------------------------------------------------
 
 
-class Security(TypedDict):
+@dataclass(frozen=True)
+class Security:
     """What `security_problems` and `public_access_problems` judge: encryption in transit
     and the client authentication methods that are on."""
 
@@ -362,16 +362,13 @@ class Security(TypedDict):
     scram: bool
     iam: bool
 
+    @property
+    def authenticated(self) -> bool:
+        """Whether mTLS, SASL/SCRAM or SASL/IAM is on."""
+        return self.tls or self.scram or self.iam
 
-def security_problems(
-    *,
-    client_broker: str,
-    in_cluster: bool,
-    unauthenticated: bool,
-    tls: bool,
-    scram: bool,
-    iam: bool,
-) -> list[str]:
+
+def security_problems(security: Security) -> list[str]:
     """Combinations msk-update-security.html allows.
 
     | Unauthenticated | TLS, PLAINTEXT, TLS_PLAINTEXT | in-cluster on or off |
@@ -379,44 +376,38 @@ def security_problems(
     | SASL/SCRAM      | TLS                           | in-cluster must be on |
     | SASL/IAM        | TLS                           | in-cluster must be on |
     """
+    s = security
     problems: list[str] = []
-    if not (unauthenticated or tls or scram or iam):
+    if not (s.unauthenticated or s.authenticated):
         problems.append("at least one client authentication method must be on")
-    if tls and client_broker == "PLAINTEXT":
+    if s.tls and s.client_broker == "PLAINTEXT":
         problems.append("mTLS authentication needs clientBroker TLS or TLS_PLAINTEXT")
-    for on, name in ((scram, "SASL/SCRAM"), (iam, "SASL/IAM")):
-        if on and client_broker != "TLS":
+    for on, name in ((s.scram, "SASL/SCRAM"), (s.iam, "SASL/IAM")):
+        if on and s.client_broker != "TLS":
             problems.append(f"{name} authentication needs clientBroker TLS")
-    if (tls or scram or iam) and not in_cluster:
+    if s.authenticated and not s.in_cluster:
         problems.append("mTLS, SASL/SCRAM and SASL/IAM need in-cluster encryption on")
     return problems
 
 
 def public_access_problems(
-    *,
-    kafka_version: str,
-    client_broker: str,
-    in_cluster: bool,
-    unauthenticated: bool,
-    tls: bool,
-    scram: bool,
-    iam: bool,
-    server_properties: Mapping[str, str] | None,
+    security: Security, *, kafka_version: str, server_properties: Mapping[str, str] | None
 ) -> list[str]:
     """The conditions of public-access.html for turning public access on."""
+    s = security
     problems: list[str] = []
     if not at_least(kafka_version, "2.6.0"):
         problems.append("public access needs Kafka 2.6.0 or later")
-    if unauthenticated:
+    if s.unauthenticated:
         problems.append("public access needs unauthenticated access off")
-    if not (tls or scram or iam):
+    if not s.authenticated:
         problems.append("public access needs SASL/IAM, SASL/SCRAM or mTLS on")
-    if not in_cluster:
+    if not s.in_cluster:
         problems.append("public access needs in-cluster encryption on")
-    if client_broker != "TLS":
+    if s.client_broker != "TLS":
         problems.append("public access needs clientBroker TLS (no plaintext traffic)")
     acl_default = (server_properties or {}).get("allow.everyone.if.no.acl.found", "true")
-    if (scram or tls) and acl_default != "false":
+    if (s.scram or s.tls) and acl_default != "false":
         problems.append(
             "with SASL/SCRAM or mTLS, public access needs Kafka ACLs and "
             "allow.everyone.if.no.acl.found=false in serverProperties"

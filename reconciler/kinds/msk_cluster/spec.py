@@ -270,13 +270,11 @@ def check_cluster(spec: MskClusterSpec) -> list[SpecIssue]:
         scram=auth.sasl_scram,
         iam=auth.sasl_iam,
     )
-    for problem in rules.security_problems(**security):
+    for problem in rules.security_problems(security):
         issues.append(SpecIssue(("spec", "clientAuthentication"), problem))
     if spec.public_access:
         for problem in rules.public_access_problems(
-            kafka_version=spec.kafka_version,
-            server_properties=spec.server_properties,
-            **security,
+            security, kafka_version=spec.kafka_version, server_properties=spec.server_properties
         ):
             issues.append(SpecIssue(("spec", "brokers", "publicAccess"), problem))
     return issues

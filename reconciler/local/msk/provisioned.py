@@ -25,7 +25,7 @@ def security(fields: Mapping[str, Any]) -> rules.Security:
 
 
 def security_problems(fields: Mapping[str, Any]) -> list[str]:
-    return rules.security_problems(**security(fields))
+    return rules.security_problems(security(fields))
 
 
 def logging_problem(request: Json) -> str | None:
