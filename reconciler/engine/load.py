@@ -47,6 +47,7 @@ def _parse(
         problems.extend(literal_secrets(text, display))
         docs, found = parse_documents(text, display)
         problems.extend(found)
+        variables = "${" in text
         for doc in docs:
             if doc.data is None:  # an empty document (e.g. a trailing ---) carries nothing
                 continue
@@ -55,7 +56,8 @@ def _parse(
             schema_problems = check_document(doc, SCHEMAS)
             problems.extend(schema_problems)
             if not schema_problems:
-                problems.extend(misplaced_variables(doc, text))
+                if variables:
+                    problems.extend(misplaced_variables(doc))
                 documents.append(doc)
     return documents
 
