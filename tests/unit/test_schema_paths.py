@@ -125,7 +125,7 @@ def variants(data: Any) -> Iterator[Any]:
 
 
 def example_documents() -> list[Document]:
-    found = []
+    found: list[Document] = []
     for path in EXAMPLES:
         documents, problems = load_documents(path)
         assert problems == []
