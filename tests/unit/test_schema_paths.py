@@ -138,7 +138,7 @@ def test_fast_and_slow_paths_agree_on_every_variant(doc: Document) -> None:
     kind_schema = SCHEMAS[doc.data["kind"]]
     checked = refused = 0
     for data in variants(doc.data):
-        variant = Document(data, doc.file, doc.index, doc.positions, doc.keys)
+        variant = Document(data, doc.file, doc.index, doc.root, doc.marks)
         slow = check_document(variant, SCHEMAS, fast=False)
         fast = check_document(variant, SCHEMAS)
         assert fast == slow, data
@@ -159,7 +159,7 @@ def test_jsonschema_decides_what_the_fast_path_refuses(monkeypatch: pytest.Monke
         "spec": {"partitions": 3, "replicationFactor": 2},
     }
     monkeypatch.setattr(schema, "fast_valid", lambda _name: lambda _data: False)
-    assert check_document(Document(data, "t.yaml", 0, {}, {}), SCHEMAS) == []
+    assert check_document(Document(data, "t.yaml", 0), SCHEMAS) == []
 
 
 def test_a_directory_of_failing_documents_gets_the_same_problems_on_both_paths(
