@@ -48,6 +48,7 @@ def _parse(
             docs, parsed = parse_documents(text, display)
             found.extend(parsed)
             found.extend(literal_secrets(text, display, docs))
+            variables = "${" in text  # one scan of the file, not one per document
             for doc in docs:
                 if doc.data is None:  # an empty document (e.g. a trailing ---) carries nothing
                     continue
@@ -56,7 +57,8 @@ def _parse(
                 schema_problems = check_document(doc, SCHEMAS)
                 found.extend(schema_problems)
                 if not schema_problems:
-                    found.extend(misplaced_variables(doc, text))
+                    if variables:
+                        found.extend(misplaced_variables(doc))
                     documents.append(doc)
         found.sort(key=lambda p: (p.location.line, p.location.column) if p.location else (0, 0))
         problems.extend(at_most(found, MAX_PROBLEMS_PER_FILE, "problems"))
@@ -181,8 +183,11 @@ def load_environment(env_dir: str | Path, *, allow_outside_repo: bool = False) -
     if found is None:
         return None
     problems: list[SpecProblem] = []
-    boundary = Boundary(repository_root(root), allow_outside_repo)
-    if boundary.refuses(found[0]):
+    boundary = Boundary.of(root, allow_outside_repo)
+    where = Location(display_path(root), 1, 1)
+    if boundary.check(root, where, "", "the directory") or boundary.check(
+        found[0], where, "", "the Environment's file"
+    ):
         return None
     envs = env_kind.environment_documents(_parse([found[0]], problems))
     if problems or len(envs) != 1:

@@ -126,7 +126,8 @@ def prefixed(admin: AdminClient, prefix: str) -> dict[str, int]:
     for _ in attempts(20, 0.2):
         views = []
         for address in addresses:
-            client = AdminClient({"bootstrap.servers": address, "logger": quiet})
+            config: dict[str, Any] = {"bootstrap.servers": address, "logger": quiet}
+            client = AdminClient(config)
             topics = client.list_topics(timeout=10).topics
             views.append({n: len(t.partitions) for n, t in topics.items() if n.startswith(prefix)})
         if all(view == views[0] for view in views):
