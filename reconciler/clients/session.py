@@ -72,6 +72,7 @@ class Clients:
         self._msk: Service | None = None
         self._logs: Service | None = None
         self._ec2: Service | None = None
+        self._secrets: Service | None = None
 
     def msk(self) -> Service:
         if self._msk is None:
@@ -93,6 +94,13 @@ class Clients:
 
             self._ec2 = ec2_service(self.msk_ref.region if self.msk_ref else None)
         return self._ec2
+
+    def secrets(self) -> Service:
+        if self._secrets is None:
+            from reconciler.clients.aws import secrets_service
+
+            self._secrets = secrets_service(self.msk_ref.region if self.msk_ref else None)
+        return self._secrets
 
     def bootstrap_servers(self) -> str:
         """The brokers to connect to: the specs', else those MSK reports for the protocol.

@@ -24,11 +24,13 @@ from reconciler.specs.boundaries import Boundary, misplaced_variables
 from reconciler.specs.files import display_path, yaml_files
 from reconciler.specs.schema import check_document
 from reconciler.specs.secrets import literal_secrets
-from reconciler.specs.yaml_source import Document, parse_documents, read_spec_file
+from reconciler.specs.yaml_source import Document, PathKey, parse_documents, read_spec_file
 
 #: Problems one file reports (a pull request's file cannot flood the log or the comment).
 MAX_PROBLEMS_PER_FILE = 50
 SCHEMAS: Mapping[str, str] = {env_kind.KIND: env_kind.SCHEMA, **{k.name: k.schema for k in KINDS}}
+#: Where each kind takes a `${VAR}` reference (expanded when it applies, never at load).
+VARIABLES: Mapping[str, frozenset[PathKey]] = {k.name: k.variables for k in KINDS}
 
 
 def _parse(
@@ -58,7 +60,8 @@ def _parse(
                 found.extend(schema_problems)
                 if not schema_problems:
                     if variables:
-                        found.extend(misplaced_variables(doc))
+                        fields = VARIABLES.get(str(doc.data.get("kind")), frozenset())
+                        found.extend(misplaced_variables(doc, fields))
                     documents.append(doc)
         found.sort(key=lambda p: (p.location.line, p.location.column) if p.location else (0, 0))
         problems.extend(at_most(found, MAX_PROBLEMS_PER_FILE, "problems"))

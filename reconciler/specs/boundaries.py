@@ -98,16 +98,20 @@ def _strings(value: Any, path: PathKey) -> Iterator[tuple[PathKey, str]]:
             yield from _strings(item, (*path, index))
 
 
-def misplaced_variables(doc: Document) -> list[SpecProblem]:
-    """`${VAR}` references outside the Environment's connection fields (callers skip the
-    documents of a file whose text has no `${`: one scan of the file, not one per document)."""
-    allowed = VARIABLE_FIELDS if doc.data.get("kind") == "Environment" else frozenset()
+def misplaced_variables(
+    doc: Document, kind_fields: frozenset[PathKey] = frozenset()
+) -> list[SpecProblem]:
+    """`${VAR}` references outside the Environment's connection fields and the fields a
+    kind takes one in (`kind_fields`: a ScramUser's password). Callers skip the documents
+    of a file whose text has no `${`: one scan of the file, not one per document."""
+    allowed = VARIABLE_FIELDS if doc.data.get("kind") == "Environment" else kind_fields
     return [
         SpecProblem(
             doc.location(path),
             ".".join(str(p) for p in path),
             "${VAR} is expanded only in the Environment's connection fields "
-            "(spec.kafka.bootstrapServers, caFile, sasl.username, sasl.password)",
+            "(spec.kafka.bootstrapServers, caFile, sasl.username, sasl.password) and a "
+            "ScramUser's spec.password",
             "write the value itself here; addresses and credentials belong in spec.kafka",
         )
         for path, text_value in _strings(doc.data, ())

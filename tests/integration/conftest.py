@@ -14,9 +14,12 @@ from confluent_kafka.admin import AdminClient, ClusterMetadata
 from moto.server import ThreadedMotoServer
 
 from reconciler.core.polling import attempts
+from reconciler.local.kafka.cluster import down, up
+from reconciler.local.kafka.errors import ClusterMismatchError
 from reconciler.local.kafka.state import Broker, LocalCluster
 from reconciler.local.msk.endpoint import ensure_cluster
 from reconciler.local.msk.server import MskServer, start_msk_server
+from tests.conftest import TEST_KAFKA_VERSION, claim_state_dir
 
 Check = Callable[[AdminClient], bool]
 WaitUntil = Callable[..., None]
@@ -142,3 +145,23 @@ def moto_url() -> Iterator[str]:
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def secured_cluster() -> Iterator[LocalCluster]:
+    """One broker with a SASL_PLAINTEXT SCRAM-SHA-512 listener and Kafka's StandardAuthorizer
+    (`up(sasl=True)`): SCRAM users have what their ACLs give; the plaintext listener and the
+    SCRAM user `reconciler` are super users. For the access kinds' tests."""
+    state_dir, session_lock = claim_state_dir("-secured")
+    try:
+        try:
+            cluster = up(state_dir, brokers=1, version=TEST_KAFKA_VERSION, sasl=True)
+        except ClusterMismatchError:
+            down(state_dir)
+            cluster = up(state_dir, brokers=1, version=TEST_KAFKA_VERSION, sasl=True)
+        try:
+            yield cluster
+        finally:
+            down(state_dir)
+    finally:
+        session_lock.close()
