@@ -18,7 +18,7 @@ from dataclasses import replace
 from itertools import islice
 from typing import Any
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaException, TopicCollection
 from confluent_kafka.admin import (
     AclBinding,
     AclBindingFilter,
@@ -240,9 +240,12 @@ class KafkaAdmin:
         )
 
     def topic_metadata(self, only: Collection[str] | None = None) -> TopicMetadata:
-        """Every topic's partitions and replicas: one Metadata request (as cheap for all
-        topics as for a few, so `only` just narrows the answer)."""
+        """Every topic's partitions and replicas: one Metadata request. Given `only` (some
+        topics), one Metadata request for just those (DescribeTopics): a read-back of what
+        apply changed costs what the changed topics cost, not the whole cluster."""
         RECENT.messages.clear()
+        if only:
+            return self._described(only)
         try:
             topics = self.admin.list_topics(timeout=self.timeout).topics
         except KafkaException as exc:
@@ -253,6 +256,27 @@ class KafkaAdmin:
             for name, topic in topics.items()
             if wanted is None or name in wanted
         }
+
+    def _described(self, names: Collection[str]) -> TopicMetadata:
+        """DescribeTopics of `names`; a topic the broker does not know is left out."""
+        wanted = TopicCollection(list(dict.fromkeys(names)))
+        try:
+            futures = self.admin.describe_topics(wanted, request_timeout=self.timeout)
+        except KafkaException as exc:
+            raise self._unreachable(exc) from exc
+        found: TopicMetadata = {}
+        for name, future in futures.items():
+            try:
+                described = future.result()
+            except KafkaException as exc:
+                error = exc.args[0]
+                if error.name() == "UNKNOWN_TOPIC_OR_PART":
+                    continue
+                if error.name().startswith("_"):  # librdkafka's own: transport, timeout
+                    raise self._unreachable(exc) from exc
+                raise ReconcilerError(f"DescribeTopics failed for {name!r}: {error.str()}") from exc
+            found[name] = {p.id: tuple(r.id for r in p.replicas) for p in described.partitions}
+        return found
 
     def partition_states(self) -> dict[str, dict[int, PartitionState]]:
         """Every topic's partitions with their leader and in-sync replicas (one Metadata
@@ -317,26 +341,35 @@ class KafkaAdmin:
     ) -> Iterator[tuple[str, dict[str, ConfigValue] | None]]:
         """DescribeConfigs for the topics, CHUNK topics per request, two requests in flight.
 
-        Yields each topic's kept entries, or None for a topic the broker does not know
-        (deleted since the metadata call, or not yet learned of). One request for 10,000
-        topics materialises ~360,000 entries (~430 MB) at once; chunks that are filtered and
+        The first two are sent at once, before the answers are iterated (a plan sends them
+        while it loads its specs, and `keep` is asked only while iterating). Yields each
+        topic's kept entries, or None for a topic the broker does not know (deleted since
+        the metadata call, or not yet learned of). One request for 10,000 topics
+        materialises ~360,000 entries (~430 MB) at once; chunks that are filtered and
         dropped as they arrive keep memory flat at the same speed.
         """
         ordered = list(names)
         chunks = (ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK))
+        in_flight = deque(self._describe_topics(chunk) for chunk in islice(chunks, 2))
+        return self._kept_configs(in_flight, chunks, keep)
 
-        def send(chunk: list[str]) -> dict[Any, Future[Any]]:
-            resources = [ConfigResource(ResourceType.TOPIC, name) for name in chunk]
-            if self.pinned is not None:
-                resources.append(ConfigResource(ResourceType.BROKER, str(self.pinned)))
-            return dict(self.admin.describe_configs(resources, request_timeout=self.timeout))
+    def _describe_topics(self, chunk: list[str]) -> dict[Any, Future[Any]]:
+        resources = [ConfigResource(ResourceType.TOPIC, name) for name in chunk]
+        if self.pinned is not None:
+            resources.append(ConfigResource(ResourceType.BROKER, str(self.pinned)))
+        return dict(self.admin.describe_configs(resources, request_timeout=self.timeout))
 
-        in_flight = deque(send(chunk) for chunk in islice(chunks, 2))
+    def _kept_configs(
+        self,
+        in_flight: deque[dict[Any, Future[Any]]],
+        chunks: Iterator[list[str]],
+        keep: Keep,
+    ) -> Iterator[tuple[str, dict[str, ConfigValue] | None]]:
         while in_flight:
             futures = in_flight.popleft()
             following = next(chunks, None)
             if following is not None:
-                in_flight.append(send(following))
+                in_flight.append(self._describe_topics(following))
             for resource, future in futures.items():
                 if resource.restype != ResourceType.TOPIC:
                     continue  # the broker resource that pinned the request

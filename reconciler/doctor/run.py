@@ -29,9 +29,9 @@ from reconciler.doctor.checks import (
     security_group_check,
 )
 from reconciler.engine.load import load
+from reconciler.engine.observe import connect
 from reconciler.kinds.msk_cluster.observe import describe_operation
 from reconciler.kinds.topic.model import Topics
-from reconciler.specs.variables import resolve
 
 PROBE_SECONDS = 10.0
 #: A name for the validate-only create when the specs declare no topic (nothing is created).
@@ -351,8 +351,8 @@ def run_doctor(
     environment = desired.environment
     topics = desired.kinds.get("Topic")
     declared = sorted(topics.topics) if isinstance(topics, Topics) else []
-    connection = resolve(environment, environ)
-    clients = Clients(connection, environment.msk)
+    clients = connect(environment, environ)
+    connection = clients.connection
     timeout = min(connection.timeout_seconds, PROBE_SECONDS)
     header = f"Doctor for environment {environment.name} ({env_dir}): securityProtocol "
     header += connection.security_protocol

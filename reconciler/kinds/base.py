@@ -197,6 +197,11 @@ class Kind(Generic[D, O]):
     load_observed: Callable[[object, str], O]
     #: Validate every write without writing (plan shows refusals; apply refuses to start).
     preflight: Callable[[Clients, Sequence[Change]], list[Refusal]] = _no_preflight
+    #: The start of `observe` that needs only the Environment, so a plan reads the cluster
+    #: while the specs load: given what the Environment alone declares (the kind's loader
+    #: over none of its documents), it sends its reads and returns the rest of the
+    #: observation, which takes the desired value once loaded. None: observe after loading.
+    prepare: Callable[[Clients, Environment, D, Mode], Callable[[D], O]] | None = None
     verify: (
         Callable[[Clients, Environment, D, Sequence[Outcome], ApplyOptions], KindPlan] | None
     ) = None

@@ -53,7 +53,7 @@ def render_text(plan: Plan, *, color: bool) -> str:
             lines.append("")
             lines.extend("  " + paint(style, text) for style, text in change_lines(change))
     if plan.orphans:
-        lines += ["", "Orphans (managed topics in no spec):"]
+        lines += ["", "Orphans (managed resources in no spec):"]
         lines.extend(
             f"  * {one_line(o.kind)} {one_line(o.name)}: {one_line(o.reason)}" for o in plan.orphans
         )

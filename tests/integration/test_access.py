@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,7 @@ def test_a_client_is_denied_then_allowed_after_apply_then_denied_after_removal(
     names: tuple[str, str, str],
 ) -> None:
     topic, user, password = names
+    cli = partial(cli, APP_PASSWORD=password)  # the user below is declared too
     admin.create_topics([NewTopic(topic, 1, 1)])[topic].result()
     scram_user(admin, user, password)
     # another team's binding on the topic: the topic has ACLs, so the app is denied; and it is
@@ -143,6 +145,8 @@ def test_a_client_is_denied_then_allowed_after_apply_then_denied_after_removal(
     env = tmp_path / "acc"
     environment(env, manage=f"User:{user}*")
     app = (
+        f"apiVersion: reconciler/v1\nkind: ScramUser\nmetadata: {{name: {user}}}\nspec:\n"
+        "  password: ${APP_PASSWORD}\n  iterations: 4096\n---\n"  # as made above: no change
         f"apiVersion: reconciler/v1\nkind: Acl\nmetadata: {{name: {user}}}\nspec:\n"
         f"  principal: User:{user}\n  topics:\n    - {{name: {topic}, access: [read, write]}}\n"
         f"  groups:\n    - {{name: {user}}}\n"

@@ -49,7 +49,7 @@ class ScramSecretApi(TopicApi):
     def _scram_cluster(self, params: Json) -> str:
         arn = str(params["ClusterArn"])
         cluster = self._cluster(arn)
-        if not security(read_wire(cluster.provisioned))["scram"]:
+        if not security(read_wire(cluster.provisioned)).scram:
             raise bad_request(
                 "SASL/SCRAM authentication is not enabled for this cluster. Enable it with "
                 "UpdateSecurity before associating secrets.",
