@@ -12,13 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from kafka import errors as kafka_errors
-from kafka.admin import KafkaAdminClient
 from kafka.protocol.admin import AlterClientQuotasRequest, DescribeClientQuotasRequest
 
 from reconciler.clients.access import Entity
-from reconciler.clients.replicas import connection_config, error_name
+from reconciler.clients.replicas import admin_client, error_name
 from reconciler.core.environment import Connection
-from reconciler.core.errors import ConnectionFailure, ReconcilerError
+from reconciler.core.errors import ReconcilerError
 
 #: The entity types the ClientQuota kind manages.
 _MANAGED = ("user", "client-id")
@@ -40,16 +39,7 @@ class QuotaAdmin:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        try:
-            self.admin = KafkaAdminClient(**connection_config(conn))
-        except kafka_errors.KafkaError as exc:
-            raise ConnectionFailure(
-                conn.redact(
-                    f"cannot reach Kafka at {conn.bootstrap_servers} ({conn.security_protocol}) "
-                    f"for client quotas within {conn.timeout_seconds:g}s: {error_name(exc)}\n"
-                    "  what to do: check that the brokers run and are reachable from here"
-                )
-            ) from exc
+        self.admin = admin_client(conn, "client quotas")
 
     def _send(self, request: Any) -> Any:
         manager = self.admin._manager  # kafka-python's own way to send a request it lacks

@@ -96,21 +96,26 @@ def error_name(error: Any) -> str:
     return f"{type(error).__name__.removesuffix('Error')}: {error}"
 
 
+def admin_client(conn: Connection, purpose: str) -> KafkaAdminClient:
+    """kafka-python's admin client on the connection, or what to do when it cannot connect."""
+    try:
+        return KafkaAdminClient(**connection_config(conn))
+    except kafka_errors.KafkaError as exc:
+        raise ConnectionFailure(
+            conn.redact(
+                f"cannot reach Kafka at {conn.bootstrap_servers} ({conn.security_protocol}) "
+                f"for {purpose} within {conn.timeout_seconds:g}s: {error_name(exc)}\n"
+                "  what to do: check that the brokers run and are reachable from here"
+            )
+        ) from exc
+
+
 class ReplicaAdmin:
     """Reassignments, log-dir sizes, leader elections and replication throttles."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        try:
-            self.admin = KafkaAdminClient(**connection_config(conn))
-        except kafka_errors.KafkaError as exc:
-            raise ConnectionFailure(
-                conn.redact(
-                    f"cannot reach Kafka at {conn.bootstrap_servers} ({conn.security_protocol}) "
-                    f"for replica placement within {conn.timeout_seconds:g}s: {error_name(exc)}\n"
-                    "  what to do: check that the brokers run and are reachable from here"
-                )
-            ) from exc
+        self.admin = admin_client(conn, "replica placement")
 
     def close(self) -> None:
         self.admin.close()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from reconciler.core.model import Action, Change, FieldDiff, Orphan, Risk
 from reconciler.core.ownership import matches
 from reconciler.core.polling import attempts
+from reconciler.core.record import decode, encode
 from reconciler.kinds.base import ApplyOptions, Context, KindPlan, Loading, Mode, Outcome
 
 if TYPE_CHECKING:
@@ -131,3 +132,29 @@ def read_back(
         return left
 
     return verify
+
+
+def kind_parts(
+    observe: Callable[[Clients, Environment, D, Mode], O],
+    diff: Callable[[D, O, Context], KindPlan],
+    observed: type[O],
+) -> dict[str, Any]:
+    """The parts every access kind has alike: its observe and diff, a snapshot codec for its
+    observed dataclass, the settled read-back, and `show`'s Environment section."""
+
+    def load_observed(value: object, path: str) -> O:
+        decoded: O = decode(observed, value, path)
+        return decoded
+
+    def environment_section(desired: Any) -> dict[str, Any]:
+        section: dict[str, Any] = desired.scope.environment_section()
+        return section
+
+    return {
+        "observe": observe,
+        "diff": diff,
+        "dump_observed": encode,
+        "load_observed": load_observed,
+        "verify": read_back(observe, diff),
+        "environment_section": environment_section,
+    }

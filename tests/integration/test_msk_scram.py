@@ -17,6 +17,7 @@ from click.testing import CliRunner, Result
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from reconciler.cli import main
+from reconciler.clients.aws import kafka_client
 from reconciler.local.kafka.state import LocalCluster
 from reconciler.local.msk.server import MskServer, start_msk_server
 from tests.integration.test_access import produce_error
@@ -25,6 +26,11 @@ pytestmark = pytest.mark.integration
 
 REGION = "eu-central-1"
 AWS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": REGION}
+
+
+def msk_api(server: MskServer) -> Any:
+    """boto3's MSK client on the local endpoint."""
+    return kafka_client(REGION, server.endpoint_url)
 
 
 @pytest.fixture
@@ -36,13 +42,7 @@ def msk(secured_cluster: LocalCluster, moto_url: str) -> Iterator[tuple[MskServe
         operation_seconds=0.1,
         secrets_endpoint=moto_url,
     ) as server:
-        kafka = boto3.client(
-            "kafka",
-            endpoint_url=server.endpoint_url,
-            region_name=REGION,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
+        kafka = msk_api(server)
         arn = kafka.create_cluster_v2(
             ClusterName="scram",
             Provisioned={
@@ -94,13 +94,7 @@ def test_only_this_environments_secrets_are_associated_and_disassociated(
     tag = secrets.token_hex(3)
     user, password = f"app-{tag}", secrets.token_urlsafe(12)
     mine, plain, other = make_secrets(moto_url, user, password, tag)
-    kafka = boto3.client(
-        "kafka",
-        endpoint_url=server.endpoint_url,
-        region_name=REGION,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    kafka = msk_api(server)
     # another team's user, associated out of band: never touched
     assert (
         kafka.batch_associate_scram_secret(ClusterArn=cluster, SecretArnList=[other])[

@@ -18,16 +18,15 @@ from reconciler.kinds.acl.kind import KIND
 from reconciler.kinds.acl.model import Acls, ObservedAcls
 from reconciler.kinds.base import Context, Loading
 from reconciler.specs.yaml_source import parse_documents
+from tests.unit.test_load import ENV as LOADED_ENV
 
-ENV = """\
-apiVersion: reconciler/v1
-kind: Environment
-metadata: {name: test}
-spec:
-  kafka: {bootstrapServers: "127.0.0.1:9092", securityProtocol: PLAINTEXT}
+ENV = (
+    LOADED_ENV
+    + """\
   access: {manage: ["User:orders-*"], ignore: ["User:orders-legacy"]}
   policy: {allowAccessRemoval: %s}
 """
+)
 ORDERS = """\
 apiVersion: reconciler/v1
 kind: Acl

@@ -16,15 +16,14 @@ from reconciler.kinds.client_quota.model import (
     entity_of,
     label,
 )
+from tests.unit.test_load import ENV as LOADED_ENV
 
-ENV = """\
-apiVersion: reconciler/v1
-kind: Environment
-metadata: {name: test}
-spec:
-  kafka: {bootstrapServers: "127.0.0.1:9092", securityProtocol: PLAINTEXT}
+ENV = (
+    LOADED_ENV
+    + """\
   access: {manage: ["User:app-*"], clientIds: ["batch-*"]}
 """
+)
 QUOTAS = """\
 apiVersion: reconciler/v1
 kind: ClientQuota

@@ -15,16 +15,15 @@ from reconciler.kinds.base import Context
 from reconciler.kinds.scram_user.apply import preflight
 from reconciler.kinds.scram_user.diff import diff
 from reconciler.kinds.scram_user.model import ObservedScram, ScramUsers, Secret
+from tests.unit.test_load import ENV as LOADED_ENV
 
-ENV = """\
-apiVersion: reconciler/v1
-kind: Environment
-metadata: {name: test}
-spec:
-  kafka: {bootstrapServers: "127.0.0.1:9092", securityProtocol: PLAINTEXT}
+ENV = (
+    LOADED_ENV
+    + """\
   access: {manage: ["User:app-*"]}
   policy: {allowAccessRemoval: %s}
 %s"""
+)
 MSK = "  msk: {region: eu-central-1, clusterName: prod}\n"
 USER = """\
 apiVersion: reconciler/v1

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.core.record import decode, encode
-from reconciler.kinds.access import document_name, read_back
+from reconciler.core.record import encode
+from reconciler.kinds.access import document_name, kind_parts
 from reconciler.kinds.acl import apply, diff, spec
 from reconciler.kinds.acl.model import KIND as NAME
 from reconciler.kinds.acl.model import Acls, ObservedAcls
@@ -22,11 +22,6 @@ def _spec_fingerprint(desired: Acls) -> object:
 def _fingerprint(desired: Acls, observed: ObservedAcls) -> object:
     """The managed principals' bindings: what the plan depends on (others' may change)."""
     return encode([b for b in observed.bindings if desired.owns(b.principal)])
-
-
-def _load_observed(value: object, path: str) -> ObservedAcls:
-    observed: ObservedAcls = decode(ObservedAcls, value, path)
-    return observed
 
 
 def _operation(kafka: str) -> str:
@@ -69,14 +64,9 @@ KIND: Kind[Acls, ObservedAcls] = Kind(
     load=spec.load,
     count=lambda desired: len(desired.bindings),
     spec_fingerprint=_spec_fingerprint,
-    observe=apply.observe,
-    diff=diff.diff,
     fingerprint=_fingerprint,
     apply=apply.apply,
-    dump_observed=encode,
-    load_observed=_load_observed,
-    verify=read_back(apply.observe, diff.diff),
     to_documents=to_documents,
-    environment_section=lambda desired: desired.scope.environment_section(),
     file="acls",
+    **kind_parts(apply.observe, diff.diff, ObservedAcls),
 )

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.core.record import decode, encode
-from reconciler.kinds.access import document_name, read_back
+from reconciler.kinds.access import document_name, kind_parts
 from reconciler.kinds.base import Kind, SpecDocument
 from reconciler.kinds.client_quota import apply, diff, spec
 from reconciler.kinds.client_quota.model import (
@@ -30,11 +29,6 @@ def _fingerprint(desired: ClientQuotas, observed: ObservedQuotas) -> object:
     return [[e.entity, dict(e.values)] for e in owned]
 
 
-def _load_observed(value: object, path: str) -> ObservedQuotas:
-    observed: ObservedQuotas = decode(ObservedQuotas, value, path)
-    return observed
-
-
 def to_documents(desired: ClientQuotas, readable: bool) -> list[SpecDocument]:
     documents = []
     for entity, values in sorted(desired.quotas.items(), key=lambda item: label(item[0])):
@@ -54,15 +48,10 @@ KIND: Kind[ClientQuotas, ObservedQuotas] = Kind(
     load=spec.load,
     count=lambda desired: len(desired.quotas),
     spec_fingerprint=_spec_fingerprint,
-    observe=apply.observe,
-    diff=diff.diff,
     fingerprint=_fingerprint,
     apply=apply.apply,
-    dump_observed=encode,
-    load_observed=_load_observed,
     preflight=apply.preflight,
-    verify=read_back(apply.observe, diff.diff),
     to_documents=to_documents,
-    environment_section=lambda desired: desired.scope.environment_section(),
     file="quotas",
+    **kind_parts(apply.observe, diff.diff, ObservedQuotas),
 )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.core.record import decode, encode
-from reconciler.kinds.access import read_back
+from reconciler.core.record import encode
+from reconciler.kinds.access import kind_parts
 from reconciler.kinds.base import Kind, SpecDocument
 from reconciler.kinds.scram_user import apply, diff, spec
 from reconciler.kinds.scram_user.model import KIND as NAME
@@ -31,11 +31,6 @@ def _fingerprint(desired: ScramUsers, observed: ObservedScram) -> object:
     }
 
 
-def _load_observed(value: object, path: str) -> ObservedScram:
-    observed: ObservedScram = decode(ObservedScram, value, path)
-    return observed
-
-
 def to_documents(desired: ScramUsers, readable: bool) -> list[SpecDocument]:
     documents = []
     for name, user in sorted(desired.users.items()):
@@ -56,16 +51,11 @@ KIND: Kind[ScramUsers, ObservedScram] = Kind(
     load=spec.load,
     count=lambda desired: len(desired.users),
     spec_fingerprint=_spec_fingerprint,
-    observe=apply.observe,
-    diff=diff.diff,
     fingerprint=_fingerprint,
     apply=apply.apply,
-    dump_observed=encode,
-    load_observed=_load_observed,
     preflight=apply.preflight,
-    verify=read_back(apply.observe, diff.diff),
     to_documents=to_documents,
-    environment_section=lambda desired: desired.scope.environment_section(),
     file="users",
     variables=frozenset({("spec", "password")}),
+    **kind_parts(apply.observe, diff.diff, ObservedScram),
 )
