@@ -41,6 +41,7 @@ from confluent_kafka.admin import (
 )
 
 from reconciler import __version__
+from reconciler.clients import iam
 from reconciler.clients.access import AclEntry, ScramCredential, ScramUpsert
 from reconciler.clients.topics import (
     KAFKA_API,
@@ -114,7 +115,10 @@ def client_config(conn: Connection) -> dict[str, Any]:
         config["ssl.endpoint.identification.algorithm"] = (
             "https" if conn.verify_hostname else "none"
         )
-    if conn.sasl_mechanism:
+    if conn.sasl_mechanism == iam.MECHANISM:
+        config["sasl.mechanism"] = "OAUTHBEARER"
+        config["oauth_cb"] = iam.oauth_callback(conn.region)
+    elif conn.sasl_mechanism:
         config["sasl.mechanism"] = conn.sasl_mechanism
         config["sasl.username"] = conn.sasl_username or ""
         config["sasl.password"] = conn.sasl_password or ""

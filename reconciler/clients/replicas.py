@@ -20,6 +20,7 @@ from kafka import errors as kafka_errors
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from reconciler import __version__
+from reconciler.clients import iam
 from reconciler.core.environment import Connection
 from reconciler.core.errors import ConnectionFailure, ReconcilerError
 
@@ -82,7 +83,10 @@ def connection_config(conn: Connection) -> dict[str, Any]:
         config["ssl_check_hostname"] = conn.verify_hostname
         if conn.ca_file:
             config["ssl_cafile"] = conn.ca_file
-    if conn.sasl_mechanism:
+    if conn.sasl_mechanism == iam.MECHANISM:
+        config["sasl_mechanism"] = "OAUTHBEARER"
+        config["sasl_oauth_token_provider"] = iam.TokenProvider(conn.region)
+    elif conn.sasl_mechanism:
         config["sasl_mechanism"] = conn.sasl_mechanism
         config["sasl_plain_username"] = conn.sasl_username or ""
         config["sasl_plain_password"] = conn.sasl_password or ""

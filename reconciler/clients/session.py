@@ -37,13 +37,8 @@ def pick_bootstrap(
     brokers: Mapping[str, str], security_protocol: str, sasl_mechanism: str | None
 ) -> str | None:
     """The bootstrap string a client with this protocol uses, from GetBootstrapBrokers
-    (core.listeners: private before public).
-
-    SASL_SSL means SCRAM here: the reconciler does not speak IAM (OAUTHBEARER) to brokers
-    yet, so it never picks the IAM listener for a mechanism that would fail there.
-    """
-    if security_protocol == "SASL_SSL" and not (sasl_mechanism or "").startswith("SCRAM"):
-        return None
+    (core.listeners: private before public): SASL_SSL with a SCRAM mechanism takes the SCRAM
+    listener (9096), with AWS_MSK_IAM the IAM one (9098)."""
     for listener in client_listeners(security_protocol, sasl_mechanism):
         if brokers.get(listener.member):
             return brokers[listener.member]
