@@ -260,6 +260,13 @@ def test_a_scram_user_made_by_apply_logs_in_and_its_password_is_never_printed(
     assert can_produce(secured_cluster, user, rotated, topic)
     # the old password is refused at login
     assert produce_error(secured_cluster, user, password, topic) is not None
+    # drift and the other outputs of the cycle: a markdown comment, a snapshot, a plan on it
+    markdown = cli("plan", str(env), "--output", "markdown", APP_PASSWORD=rotated)
+    snapshot = tmp_path / "snapshot.json"
+    taken = cli("snapshot", str(env), "--output", str(snapshot), APP_PASSWORD=rotated)
+    assert taken.exit_code == 0, taken.output
+    offline = cli("plan", str(env), "--observed", str(snapshot), APP_PASSWORD=rotated)
+    outputs += [markdown.output, taken.output, snapshot.read_text(), offline.output]
     for text in outputs:
         assert password not in text and rotated not in text
 
