@@ -231,7 +231,9 @@ def kafka_check(clients: Clients, connection: Connection) -> tuple[Check, KafkaA
         return failed(name, detail, what), None, 0
     brokers = f"cluster {view.cluster_id}, {len(view.brokers)} broker(s)"
     if mechanism:
-        who = connection.sasl_username or "(no user)"
+        # MSK IAM has no user name: the principal is the runner's AWS identity
+        iam = mechanism == "AWS_MSK_IAM"
+        who = "the runner's AWS identity" if iam else connection.sasl_username or "(no user)"
         return (
             ok(name, f"{mechanism} as {who}: accepted; {brokers}"),
             admin,
