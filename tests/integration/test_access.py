@@ -328,3 +328,36 @@ def test_client_quotas_plan_apply_drift_and_ownership(
     assert live[(("user", f"{user}-extra"),)] == {"consumer_byte_rate": 10.0}
     assert live[other] == {"producer_byte_rate": 1000.0}
     quotas.close()
+
+
+def test_import_writes_the_managed_principals_bindings_and_quotas(
+    secured_cluster: LocalCluster, admin: AdminClient, cli: Cli, tmp_path: Path
+) -> None:
+    from reconciler.clients.quotas import QuotaAdmin
+    from reconciler.core.environment import Connection
+
+    tag = secrets.token_hex(3)
+    user = f"imp-{tag}"
+    read = AclBinding(
+        ResourceType.TOPIC, f"{user}.", ResourcePatternType.PREFIXED, f"User:{user}", "*",
+        AclOperation.READ, AclPermissionType.ALLOW,
+    )  # fmt: skip
+    other = AclBinding(
+        ResourceType.GROUP, "g", ResourcePatternType.LITERAL, f"User:other-{tag}", "*",
+        AclOperation.READ, AclPermissionType.ALLOW,
+    )  # fmt: skip
+    for future in admin.create_acls([read, other]).values():
+        future.result()
+    quotas = QuotaAdmin(Connection(secured_cluster.bootstrap_servers, "PLAINTEXT"))
+    quotas.alter({(("user", user),): {"consumer_byte_rate": 2048.0}})
+    quotas.close()
+    env = tmp_path / "acc"
+    environment(env, manage=f"User:{user}*")
+    imported = cli("import", str(env), "--select", f"User:{user}*", "--select", f"user={user}*")
+    assert imported.exit_code == 0, imported.output
+    acls = (env / "acls.yaml").read_text()
+    assert f"principal: User:{user}" in acls and "patternType: prefixed" in acls
+    assert f"other-{tag}" not in acls  # not this environment's
+    assert "consumerByteRate: 2048" in (env / "quotas.yaml").read_text()
+    again = cli("plan", str(env), "--detailed-exitcode")
+    assert again.exit_code == 0, again.output

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.core.record import encode
 from reconciler.kinds.access import document_name, kind_parts
 from reconciler.kinds.acl import apply, diff, spec
 from reconciler.kinds.acl.model import KIND as NAME
 from reconciler.kinds.acl.model import Acls, ObservedAcls
-from reconciler.kinds.base import Kind, SpecDocument
+from reconciler.kinds.base import Adopting, Discovered, Kind, Mode, SpecDocument
 from reconciler.specs.documents import document
+
+if TYPE_CHECKING:
+    from reconciler.clients.session import Clients
 
 _TYPES = {kafka: word for word, kafka in spec.RESOURCE_TYPES.items()}
 
@@ -57,6 +60,21 @@ def to_documents(desired: Acls, readable: bool) -> list[SpecDocument]:
     return documents
 
 
+def discover(clients: Clients, adopting: Adopting[Acls]) -> Discovered[Acls, ObservedAcls]:
+    """The managed principals' bindings that no file of the user's declares (an Environment
+    without access.manage imports none: it owns no principal yet)."""
+    declared = adopting.declared
+    observed = apply.observe(clients, adopting.environment, declared, Mode.PLAN)
+    mine = set(declared.bindings)
+    found = tuple(
+        b
+        for b in observed.bindings
+        if declared.owns(b.principal) and adopting.selection.covers(b.principal) and b not in mine
+    )
+    principals = tuple(sorted({b.principal for b in found}))
+    return Discovered(Acls(found, principals, declared.scope), observed)
+
+
 KIND: Kind[Acls, ObservedAcls] = Kind(
     name=NAME,
     schema="acl.schema.json",
@@ -67,6 +85,7 @@ KIND: Kind[Acls, ObservedAcls] = Kind(
     fingerprint=_fingerprint,
     apply=apply.apply,
     to_documents=to_documents,
+    discover=discover,
     file="acls",
     **kind_parts(apply.observe, diff.diff, ObservedAcls),
 )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.kinds.access import document_name, kind_parts
-from reconciler.kinds.base import Kind, SpecDocument
+from reconciler.kinds.base import Adopting, Discovered, Kind, Mode, SpecDocument
 from reconciler.kinds.client_quota import apply, diff, spec
 from reconciler.kinds.client_quota.model import (
     DEFAULT,
@@ -17,6 +17,9 @@ from reconciler.kinds.client_quota.model import (
 )
 from reconciler.kinds.client_quota.model import KIND as NAME
 from reconciler.specs.documents import document
+
+if TYPE_CHECKING:
+    from reconciler.clients.session import Clients
 
 
 def _spec_fingerprint(desired: ClientQuotas) -> object:
@@ -41,6 +44,24 @@ def to_documents(desired: ClientQuotas, readable: bool) -> list[SpecDocument]:
     return documents
 
 
+def discover(
+    clients: Clients, adopting: Adopting[ClientQuotas]
+) -> Discovered[ClientQuotas, ObservedQuotas]:
+    """The managed entities' quotas that no file of the user's declares (defaults are
+    managed only where declared, so they are never imported)."""
+    declared = adopting.declared
+    observed = apply.observe(clients, adopting.environment, declared, Mode.PLAN)
+    found = {
+        entity: values
+        for entity, values in observed.by_entity().items()
+        if values
+        and entity not in declared.quotas
+        and declared.owns(entity)
+        and adopting.selection.covers(label(entity))
+    }
+    return Discovered(ClientQuotas(found, declared.scope), observed)
+
+
 KIND: Kind[ClientQuotas, ObservedQuotas] = Kind(
     name=NAME,
     schema="clientquota.schema.json",
@@ -52,6 +73,7 @@ KIND: Kind[ClientQuotas, ObservedQuotas] = Kind(
     apply=apply.apply,
     preflight=apply.preflight,
     to_documents=to_documents,
+    discover=discover,
     file="quotas",
     **kind_parts(apply.observe, diff.diff, ObservedQuotas),
 )
