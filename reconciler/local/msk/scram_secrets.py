@@ -37,6 +37,11 @@ if TYPE_CHECKING:
 ITERATIONS = 4096
 
 
+def _unprocessed(arn: str, code: str, message: str) -> Json:
+    """An UnprocessedScramSecrets entry: a secret MSK did not take, and why."""
+    return {"ErrorCode": code, "ErrorMessage": message, "SecretArn": arn}
+
+
 class ScramSecretApi(TopicApi):
     """The three SCRAM secret operations; `scram_secrets` holds each cluster's associations
     (secret ARN -> the user its value named, to delete the credential when it goes)."""
@@ -105,16 +110,14 @@ class ScramSecretApi(TopicApi):
                 user, password = self._user_of(arn)
             except ValueError as exc:
                 code, message = exc.args
-                unprocessed.append({"ErrorCode": code, "ErrorMessage": message, "SecretArn": arn})
+                unprocessed.append(_unprocessed(arn, code, message))
                 continue
             upserts[arn] = ScramUpsert(user, MSK_MECHANISM, ITERATIONS, password)
         results = self._kafka().alter_scram(list(upserts.values()), []) if upserts else {}
         for arn, upsert in upserts.items():
             error = results.get(upsert.user)
             if error:
-                unprocessed.append(
-                    {"ErrorCode": "InternalServerError", "ErrorMessage": error, "SecretArn": arn}
-                )
+                unprocessed.append(_unprocessed(arn, "InternalServerError", error))
             else:
                 associated[arn] = upsert.user
         self._save()
@@ -127,13 +130,8 @@ class ScramSecretApi(TopicApi):
         users = {}
         for arn in self._batch(params):
             if arn not in associated:
-                unprocessed.append(
-                    {
-                        "ErrorCode": "SecretNotAssociated",
-                        "ErrorMessage": "The secret is not associated with this cluster.",
-                        "SecretArn": arn,
-                    }
-                )
+                message = "The secret is not associated with this cluster."
+                unprocessed.append(_unprocessed(arn, "SecretNotAssociated", message))
             else:
                 users[arn] = associated[arn]
         results = (
@@ -144,9 +142,7 @@ class ScramSecretApi(TopicApi):
         for arn, user in users.items():
             error = results.get(user)
             if error and "RESOURCE_NOT_FOUND" not in error:
-                unprocessed.append(
-                    {"ErrorCode": "InternalServerError", "ErrorMessage": error, "SecretArn": arn}
-                )
+                unprocessed.append(_unprocessed(arn, "InternalServerError", error))
             else:
                 del associated[arn]
         self._save()
