@@ -8,6 +8,7 @@ Nothing here touches a cluster or imports a client library.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -23,11 +24,13 @@ from reconciler.specs import environment as env_kind
 from reconciler.specs.boundaries import Boundary, misplaced_variables
 from reconciler.specs.files import display_path, yaml_files
 from reconciler.specs.schema import check_document
-from reconciler.specs.secrets import literal_secrets
+from reconciler.specs.secrets import literal_secrets, masked
 from reconciler.specs.yaml_source import Document, parse_documents, read_spec_file
 
 #: Problems one file reports (a pull request's file cannot flood the log or the comment).
 MAX_PROBLEMS_PER_FILE = 50
+#: Bytes of spec files one environment reads, includes too (20,000 topics take about 5 MiB).
+MAX_ENVIRONMENT_BYTES = 64 * 2**20
 SCHEMAS: Mapping[str, str] = {env_kind.KIND: env_kind.SCHEMA, **{k.name: k.schema for k in KINDS}}
 
 
@@ -58,6 +61,7 @@ def _parse(
                 if not schema_problems:
                     found.extend(misplaced_variables(doc, text))
                     documents.append(doc)
+            found = masked(found, docs)
         found.sort(key=lambda p: (p.location.line, p.location.column) if p.location else (0, 0))
         problems.extend(at_most(found, MAX_PROBLEMS_PER_FILE, "problems"))
     return documents
@@ -96,6 +100,7 @@ def _includes(
 ) -> tuple[list[Path], list[SpecProblem]]:
     files: list[Path] = []
     problems: list[SpecProblem] = []
+    walked: set[Path] = set()
     for index, entry in enumerate(env_doc.data["spec"].get("include") or []):
         target = env_dir / entry
         where = env_doc.location(("spec", "include", index))
@@ -105,7 +110,8 @@ def _includes(
             problems.append(refused)
         elif not target.exists():
             problems.append(SpecProblem(where, field, f"{entry!r} does not exist"))
-        else:
+        elif target.resolve() not in walked:  # a folder listed 10,000 times is walked once
+            walked.add(target.resolve())
             for path in yaml_files(target.resolve()):
                 if path.resolve() not in seen:
                     seen.add(path.resolve())
@@ -142,6 +148,22 @@ def _placed_ca_file(
     return replace(environment, connection=replace(environment.connection, ca_file=str(path)))
 
 
+def _within_budget(env_dir: Path, files: list[Path]) -> None:
+    """Raise SpecError, before anything is parsed, when the files together exceed
+    `MAX_ENVIRONMENT_BYTES` (each one is also held to the YAML reader's own limit)."""
+    total = 0
+    for path in files:
+        with contextlib.suppress(OSError):  # an unreadable file is reported when it is read
+            total += path.stat().st_size
+    if total > MAX_ENVIRONMENT_BYTES:
+        where = Location(display_path(env_dir), 1, 1)
+        message = (
+            f"its spec files hold {total / 2**20:.1f} MiB; an environment may read at most "
+            f"{MAX_ENVIRONMENT_BYTES // 2**20} MiB"
+        )
+        raise SpecError([SpecProblem(where, "", message, "split it into several environments")])
+
+
 def load(
     env_dir: str | Path,
     *,
@@ -175,6 +197,7 @@ def load(
     left_out = {p.resolve() for p in leave_out}
     own = [p for p in yaml_files(root) if p.resolve() not in left_out]
     own_files = _linked_out(own, boundary, problems)
+    _within_budget(root, own_files)
     seen_kinds: set[str] = set()
     documents = _parse(own_files, problems, seen_kinds)
     env_doc = _find_environment(root, documents, seen_kinds, problems)
@@ -185,6 +208,7 @@ def load(
         include_files, found = _includes(env_doc, root, seen, boundary)
         problems.extend(found)
         include_files = _linked_out(include_files, boundary, problems)
+        _within_budget(root, [*own_files, *include_files])
     included = _parse(include_files, problems)
     for doc in included:
         if doc.data["kind"] == env_kind.KIND:

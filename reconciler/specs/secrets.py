@@ -21,6 +21,7 @@ import functools
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from reconciler.core.errors import SpecProblem
@@ -111,23 +112,57 @@ def _names_credential(key: object) -> bool:
     return isinstance(key, str) and any(word in key.lower() for word in _KEY_WORDS)
 
 
-def _credential_paths(value: Any, path: PathKey, credential: bool) -> Iterator[PathKey]:
-    """Where a literal text stands under a key named like a credential (lists included)."""
+def _credentials(value: Any, path: PathKey, credential: bool) -> Iterator[tuple[PathKey, str]]:
+    """Where a literal stands under a key named like a credential (at any depth below it),
+    and its text: a string that is no reference, or a number (`password: 123456`)."""
     if isinstance(value, dict):
         for key, item in value.items():
-            yield from _credential_paths(item, (*path, key), _names_credential(key))
+            yield from _credentials(item, (*path, key), credential or _names_credential(key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _credential_paths(item, (*path, index), credential)
-    elif credential and isinstance(value, str) and not _harmless(value):
-        yield path
+            yield from _credentials(item, (*path, index), credential)
+    elif not credential or isinstance(value, bool):
+        return
+    elif isinstance(value, str) and not _harmless(value):
+        yield path, value
+    elif isinstance(value, int | float):
+        yield path, str(value)
 
 
 def _in_documents(documents: Iterable[Document]) -> Iterator[SpecProblem]:
     for doc in documents:
-        for path in _credential_paths(doc.data, (), False):
+        for path, _value in _credentials(doc.data, (), False):
             field = ".".join(str(p) for p in path)
             yield SpecProblem(doc.location(path), field, LITERAL, HINT)
+
+
+#: Shorter credential values are not masked in other messages: masking `ab` would garble
+#: every word holding it (the scan still reports them).
+MASKED_FROM = 4
+
+
+def masked(problems: Iterable[SpecProblem], documents: Iterable[Document]) -> list[SpecProblem]:
+    """`problems` with every literal credential value of `documents` shown as `***`: no other
+    check's message (a schema's "123456 is not of type 'string'") echoes one either."""
+    values = {
+        form
+        for doc in documents
+        for _path, value in _credentials(doc.data, (), False)
+        if len(value) >= MASKED_FROM
+        for form in (value, repr(value)[1:-1])
+    }
+    if not values:
+        return list(problems)
+    ordered = sorted(values, key=len, reverse=True)  # a value holding another goes first
+
+    def mask(text: str | None) -> str | None:
+        if text is None:
+            return None
+        for value in ordered:
+            text = text.replace(value, "***")
+        return text
+
+    return [replace(p, message=mask(p.message) or "", hint=mask(p.hint)) for p in problems]
 
 
 def _lowered(text: str) -> str:

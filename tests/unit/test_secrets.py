@@ -39,6 +39,8 @@ def scan(text: str) -> list[str]:
         (f"tokens:\n  - {SECRET}\n", 2, "tokens.0"),
         (f'"apiToken": "{SECRET}"\n', 1, "apiToken"),
         (f"x: &creds {{token: {SECRET}}}\ny: *creds\n", 1, "x.token"),
+        (f"secret: {{value: {SECRET}}}\n", 1, "secret.value"),
+        ("password: 12345678\n", 1, "password"),
     ],
     ids=[
         "plain",
@@ -51,6 +53,8 @@ def scan(text: str) -> list[str]:
         "list",
         "quoted key",
         "alias copy",
+        "below the key",
+        "a number",
     ],
 )
 def test_a_credential_is_found_however_yaml_writes_it(text: str, line: int, field: str) -> None:
@@ -70,7 +74,7 @@ def test_a_credential_is_found_however_yaml_writes_it(text: str, line: int, fiel
         "password: &pw ${KAFKA_PASSWORD}\nother: *pw\n",
         "sasl: {password: '${KAFKA_PASSWORD}', username: app}\n",
         "# password: ${KAFKA_PASSWORD}\n",
-        "tokens: 3\nsecret: 'false'\ncredentials: {username: app}\npassword: ~\n",
+        "secret: 'false'\ncredentials: {username: '${U}'}\npassword: ~\nmy-token: yes\n",
         "# sha: 3f786850e387550fdab836ed7e6dc881de23001b\nname: password-resets\n",
     ],
 )
