@@ -47,6 +47,7 @@ def _parse(
     for path in files:
         display = display_path(path)
         text, found = read_spec_file(path, display)
+        docs: list[Document] = []
         if text is not None:
             docs, parsed = parse_documents(text, display)
             found.extend(parsed)
@@ -61,9 +62,9 @@ def _parse(
                 if not schema_problems:
                     found.extend(misplaced_variables(doc, text))
                     documents.append(doc)
-            found = masked(found, docs)
         found.sort(key=lambda p: (p.location.line, p.location.column) if p.location else (0, 0))
-        problems.extend(at_most(found, MAX_PROBLEMS_PER_FILE, "problems"))
+        found = list(at_most(found, MAX_PROBLEMS_PER_FILE, "problems"))
+        problems.extend(masked(found, docs))
     return documents
 
 

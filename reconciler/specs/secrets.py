@@ -139,30 +139,47 @@ def _in_documents(documents: Iterable[Document]) -> Iterator[SpecProblem]:
 #: Shorter credential values are not masked in other messages: masking `ab` would garble
 #: every word holding it (the scan still reports them).
 MASKED_FROM = 4
+#: Credential values a file's messages are masked of; a file with more shows none of its
+#: other messages (it is hostile or a dump: its own problems are enough to act on).
+MAX_MASKED = 1000
+#: A problem's message is cut to this many characters (a schema message quotes the value it
+#: refuses, which may be megabytes); masking reads a longer cut first.
+MESSAGE_CHARS = 500
+_READ_CHARS = 10_000
 
 
 def masked(problems: Iterable[SpecProblem], documents: Iterable[Document]) -> list[SpecProblem]:
-    """`problems` with every literal credential value of `documents` shown as `***`: no other
-    check's message (a schema's "123456 is not of type 'string'") echoes one either."""
-    values = {
-        form
-        for doc in documents
-        for _path, value in _credentials(doc.data, (), False)
-        if len(value) >= MASKED_FROM
-        for form in (value, repr(value)[1:-1])
-    }
-    if not values:
-        return list(problems)
+    """`problems` (a file's, already capped) with every literal credential value of
+    `documents` shown as `***`, so no other check's message (a schema's "123456 is not of
+    type 'string'") echoes one either; each message cut to `MESSAGE_CHARS`."""
+    values: set[str] = set()
+    credentials = (value for doc in documents for _path, value in _credentials(doc.data, (), False))
+    long_enough = (value for value in credentials if len(value) >= MASKED_FROM)
+    hidden = False
+    for count, value in enumerate(long_enough, 1):
+        hidden = count > MAX_MASKED
+        if hidden:
+            break
+        values |= {value, repr(value)[1:-1]}
     ordered = sorted(values, key=len, reverse=True)  # a value holding another goes first
 
-    def mask(text: str | None) -> str | None:
-        if text is None:
-            return None
+    def mask(text: str) -> str:
+        text = text[:_READ_CHARS]
         for value in ordered:
             text = text.replace(value, "***")
-        return text
+        return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 3] + "..."
 
-    return [replace(p, message=mask(p.message) or "", hint=mask(p.hint)) for p in problems]
+    def message(problem: SpecProblem) -> str:
+        if hidden:
+            return f"(not shown: the file holds more than {MAX_MASKED:,} literal credentials)"
+        return mask(problem.message)
+
+    return [
+        p
+        if p.message == LITERAL
+        else replace(p, message=message(p), hint=None if p.hint is None else mask(p.hint))
+        for p in problems
+    ]
 
 
 def _lowered(text: str) -> str:
