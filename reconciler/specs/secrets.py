@@ -148,10 +148,12 @@ MESSAGE_CHARS = 500
 _READ_CHARS = 10_000
 
 
-def masked(problems: Iterable[SpecProblem], documents: Iterable[Document]) -> list[SpecProblem]:
+def masked(problems: Sequence[SpecProblem], documents: Iterable[Document]) -> list[SpecProblem]:
     """`problems` (a file's, already capped) with every literal credential value of
     `documents` shown as `***`, so no other check's message (a schema's "123456 is not of
     type 'string'") echoes one either; each message cut to `MESSAGE_CHARS`."""
+    if not problems:
+        return []
     values: set[str] = set()
     credentials = (value for doc in documents for _path, value in _credentials(doc.data, (), False))
     long_enough = (value for value in credentials if len(value) >= MASKED_FROM)
@@ -189,11 +191,10 @@ def _lowered(text: str) -> str:
     return lowered if len(lowered) == len(text) else text.translate(_ASCII_LOWER)
 
 
-def _credential_lines(text: str) -> Iterator[tuple[int, int]]:
-    """Start and end of each line that mentions a credential word, in order, each once:
-    str.find on a lowercase copy takes milliseconds where a case-insensitive regex over the
-    whole text takes seconds."""
-    lowered = _lowered(text)
+def _credential_lines(lowered: str) -> Iterator[tuple[int, int]]:
+    """Start and end of each line of the `_lowered` text that mentions a credential word, in
+    order, each once: str.find on a lowercase copy takes milliseconds where a
+    case-insensitive regex over the whole text takes seconds."""
     hits = {word: at for word in _KEY_WORDS if (at := lowered.find(word)) >= 0}
     while hits:
         found = min(hits.values())
@@ -210,7 +211,7 @@ def _credential_lines(text: str) -> Iterator[tuple[int, int]]:
                     hits[word] = after
 
 
-def _in_text(text: str, file: str) -> Iterator[SpecProblem]:
+def _in_text(text: str, lowered: str, file: str) -> Iterator[SpecProblem]:
     for what, pattern in _PATTERNS:
         lines = _Lines(text, file)
         for match in pattern.finditer(text):
@@ -218,7 +219,7 @@ def _in_text(text: str, file: str) -> Iterator[SpecProblem]:
                 continue
             yield SpecProblem(lines.at(match.start()), "", f"looks like {what}", HINT)
     lines = _Lines(text, file)
-    for start, end in _credential_lines(text):
+    for start, end in _credential_lines(lowered):
         for match in _PAIR.finditer(text, start, end):
             value = match.group("value")
             if value is None or _harmless(value):
@@ -231,13 +232,17 @@ def literal_secrets(text: str, file: str, documents: Sequence[Document] = ()) ->
     too), one per line, located, never echoed. The scan stops after `MAX_REPORTED`: a file
     of a million `password: x` lines costs no more than one of twenty."""
 
+    lowered = _lowered(text)
+    if not any(word in lowered for word in _KEY_WORDS):
+        documents = ()  # no key of theirs can name a credential: skip the walk
+
     def every() -> Iterator[SpecProblem]:
         lines: set[int] = set()
         for problem in _in_documents(documents):
             assert problem.location is not None
             lines.add(problem.location.line)
             yield problem
-        for problem in _in_text(text, file):
+        for problem in _in_text(text, lowered, file):
             assert problem.location is not None
             if problem.location.line not in lines:
                 lines.add(problem.location.line)
