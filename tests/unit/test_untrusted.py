@@ -149,6 +149,17 @@ def test_a_ca_file_outside_the_repo_is_refused(tmp_path: Path) -> None:
     assert load(env_dir, allow_outside_repo=True).environment.connection.ca_file
 
 
+def test_a_ca_file_linked_out_of_the_repo_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "credentials"
+    secret.write_text("aws_secret_access_key = x\n", encoding="utf-8")
+    kafka = "{bootstrapServers: 'b:9094', caFile: certs/ca.pem}"
+    env_dir = repo(tmp_path / "repo", {"env/env.yaml": environment(kafka)})
+    (env_dir.parent / "certs").mkdir()
+    (env_dir.parent / "certs" / "ca.pem").symlink_to(secret)
+    [problem] = problems(env_dir)
+    assert "spec.kafka.caFile: 'certs/ca.pem' is outside the repository" in problem
+
+
 def test_an_environment_directory_linked_out_of_the_repo_is_refused(tmp_path: Path) -> None:
     """Also when the link's target holds a `.git` of its own: the repository is the one the
     directory is written in, not the one the link leads to."""
