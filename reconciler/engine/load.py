@@ -27,8 +27,10 @@ from reconciler.specs.schema import check_document
 from reconciler.specs.secrets import literal_secrets, masked
 from reconciler.specs.yaml_source import Document, parse_documents, read_spec_file
 
-#: Problems one file reports (a pull request's file cannot flood the log or the comment).
+#: Problems one file reports (a pull request's file cannot flood the log or the comment),
+#: and all files: once the specs have this many, no further file is read.
 MAX_PROBLEMS_PER_FILE = 50
+MAX_PROBLEMS = 1000
 #: Bytes of spec files one environment reads, includes too (20,000 topics take about 5 MiB).
 MAX_ENVIRONMENT_BYTES = 64 * 2**20
 SCHEMAS: Mapping[str, str] = {env_kind.KIND: env_kind.SCHEMA, **{k.name: k.schema for k in KINDS}}
@@ -41,11 +43,17 @@ def _parse(
 
     Every file is read within the YAML limits, scanned for literal secrets, and checked for
     `${VAR}` references outside the connection fields; it reports at most
-    `MAX_PROBLEMS_PER_FILE` problems, the first by line, and counts the rest.
+    `MAX_PROBLEMS_PER_FILE` problems, the first by line, and counts the rest. Once
+    `MAX_PROBLEMS` are found, the files left are not read.
     """
     documents: list[Document] = []
     for path in files:
         display = display_path(path)
+        if len(problems) >= MAX_PROBLEMS:  # like a compiler's error limit: the rest waits
+            message = f"not read: the specs have {MAX_PROBLEMS:,} problems already"
+            hint = "fix those and validate again"
+            problems.append(SpecProblem(Location(display, 1, 1), "", message, hint))
+            break
         text, found = read_spec_file(path, display)
         docs: list[Document] = []
         if text is not None:

@@ -221,3 +221,24 @@ def test_a_file_of_more_credentials_than_can_be_masked_shows_no_other_message() 
     assert shown.message.startswith("(not shown: the file holds more than 1,000")
     [few] = masked([echo], parse_documents("".join(lines[:5]), "f.yaml")[0])
     assert few.message == "*** is not of type 'integer'"
+
+
+def test_reading_stops_once_the_specs_have_enough_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reconciler.engine import load as load_module
+
+    monkeypatch.setattr(load_module, "MAX_PROBLEMS", 10)
+    (tmp_path / ".git").mkdir()
+    env_dir = tmp_path / "env"
+    env_dir.mkdir()
+    (env_dir / "a.yaml").write_text(ENV, encoding="utf-8")
+    bad = "apiVersion: reconciler/v1\nkind: Topic\nmetadata: {name: t}\nspec: {partitionz: 1}\n"
+    for index in range(30):
+        (env_dir / f"t{index:02}.yaml").write_text(bad, encoding="utf-8")
+    with pytest.raises(SpecError) as caught:
+        load(env_dir)
+    found = [str(p) for p in caught.value.problems]
+    assert sum("unknown field" in p for p in found) == 10
+    [stop] = [p for p in found if "not read" in p]
+    assert "t10.yaml:1:1: not read: the specs have 10 problems already" in stop
