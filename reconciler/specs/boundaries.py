@@ -32,17 +32,16 @@ OUTSIDE_HINT = "keep specs and CA bundles in the repository (local use: --allow-
 def repository_root(start: Path) -> Path:
     """The repository `start` is in, found from the path as written (absolute, links not
     followed): the nearest folder at or above it that holds `.git` and is not reached through
-    a symbolic link (a linked environment directory cannot carry its own `.git` and so move
-    the boundary to where it points); else the nearest with `.git` at all (a checkout below a
-    linked folder, such as macOS's /tmp); else `start`'s parent."""
+    a symbolic link, so a linked environment directory cannot carry its own `.git` and move
+    the boundary to where it points. A checkout below a linked folder (macOS's /tmp): the
+    nearest with `.git` and no link at or below it. Else `start`'s parent."""
     here = Path(os.path.abspath(start))  # noqa: PTH100 -- resolve() would follow the links
     folders = (here, *here.parents)
     linked = [folder.is_symlink() for folder in folders]
     with_git = [i for i, folder in enumerate(folders) if (folder / ".git").exists()]
-    for index in with_git:
-        if not any(linked[index:]):
-            return folders[index]
-    return folders[with_git[0]] if with_git else here.parent
+    clean = [i for i in with_git if not any(linked[i:])]
+    below_links = [i for i in with_git if not any(linked[: i + 1])]
+    return next((folders[i] for i in (*clean, *below_links)), here.parent)
 
 
 def _resolved(path: Path) -> Path | None:

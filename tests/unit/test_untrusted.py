@@ -16,6 +16,7 @@ from reconciler.cli import main
 from reconciler.core.errors import SpecError
 from reconciler.engine.load import load
 from reconciler.engine.plan import plan_environment
+from reconciler.specs.boundaries import repository_root
 from reconciler.specs.files import yaml_files
 from reconciler.specs.trust import UntrustedConnection
 from reconciler.specs.variables import resolve
@@ -180,6 +181,21 @@ def test_a_folder_linked_out_above_the_environment_is_refused(tmp_path: Path) ->
     repo(root, {"README": ""})
     (root / "specs").symlink_to(outside.parent)
     [problem] = problems(root / "specs" / "env")
+    assert "the directory is outside the repository" in problem
+
+
+def test_a_checkout_below_a_linked_folder_keeps_its_boundary(tmp_path: Path) -> None:
+    """As on macOS, where /tmp is a link: the checkout is still the repository, and a linked
+    environment directory in it still cannot bring a `.git` of its own."""
+    real = tmp_path / "real"
+    repo(real / "repo", {"env/env.yaml": environment(), "env/t.yaml": TOPIC})
+    outside = repo(tmp_path / "elsewhere", {"env/env.yaml": environment()})
+    (tmp_path / "link").symlink_to(real)
+    (real / "repo" / "linked").symlink_to(outside)
+    checkout = tmp_path / "link" / "repo"
+    assert repository_root(checkout / "env") == checkout
+    assert "orders" in load(checkout / "env").kinds["Topic"].topics
+    [problem] = problems(checkout / "linked")
     assert "the directory is outside the repository" in problem
 
 
