@@ -70,6 +70,9 @@ class Boundary:
         self, path: Path, where: Location | None, field: str, what: str, hint: str = ""
     ) -> SpecProblem | None:
         """The problem with reading `path` (`what`, written at `where`), if there is one."""
+        if "\0" in str(path):  # the OS refuses it; pathlib would raise ValueError
+            message = f"{what} holds a NUL character"
+            return SpecProblem(where, field, message, "write the path without it")
         resolved = _resolved(path)
         if resolved is None:
             message = f"{what} is a loop of symbolic links"
