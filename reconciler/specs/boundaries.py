@@ -26,6 +26,9 @@ from reconciler.specs.yaml_source import Document, PathKey
 
 #: Where `${VAR}` may stand: the Environment's connection fields.
 VARIABLE_FIELDS = frozenset(("spec", "kafka", *name.split(".")) for name in EXPANDED)
+#: Linux's limits (PATH_MAX, NAME_MAX): a longer path is refused before the OS is asked.
+_PATH_MAX = 4096
+_NAME_MAX = 255
 OUTSIDE_HINT = "keep specs and CA bundles in the repository (local use: --allow-outside-repo)"
 
 
@@ -73,6 +76,11 @@ class Boundary:
         if "\0" in str(path):  # the OS refuses it; pathlib would raise ValueError
             message = f"{what} holds a NUL character"
             return SpecProblem(where, field, message, "write the path without it")
+        if len(os.fsencode(path)) >= _PATH_MAX or any(
+            len(os.fsencode(part)) > _NAME_MAX for part in path.parts
+        ):  # the OS refuses it; pathlib would raise OSError (ENAMETOOLONG)
+            message = f"is longer than a path may be ({_PATH_MAX} bytes, {_NAME_MAX} a name)"
+            return SpecProblem(where, field, message, "shorten it")
         resolved = _resolved(path)
         if resolved is None:
             message = f"{what} is a loop of symbolic links"

@@ -216,13 +216,16 @@ def test_a_link_loop_is_an_error_or_passed_over_never_a_hang(tmp_path: Path, whe
     assert "is a loop of symbolic links" in problem and "env.yaml:" in problem
 
 
-def test_a_path_with_a_nul_character_is_an_error_not_a_crash(tmp_path: Path) -> None:
+def test_a_path_the_os_would_refuse_is_an_error_not_a_crash(tmp_path: Path) -> None:
     kafka = '{bootstrapServers: "b:9094", caFile: "certs/ca\\0.pem"}'
-    text = environment(kafka) + '  include: ["../shared\\0"]\n'
+    long = "/".join(["a"] * 3000)
+    text = environment(kafka) + f'  include: ["../shared\\0", "{long}", "{"b" * 300}"]\n'
     env_dir = repo(tmp_path, {"env/env.yaml": text})
     found = problems(env_dir)
-    assert len(found) == 2 and all("holds a NUL character" in p for p in found)
+    assert len(found) == 4
+    assert sum("holds a NUL character" in p for p in found) == 2
     assert any("spec.kafka.caFile: 'certs/ca\\x00.pem'" in p for p in found)
+    assert sum("is longer than a path may be" in p for p in found) == 2
 
 
 def test_deep_folders_are_an_error_not_a_crash(tmp_path: Path) -> None:
