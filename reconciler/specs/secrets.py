@@ -106,10 +106,26 @@ class _Lines:
         return Location(self.file, self.line, offset - self.start + 1)
 
 
+#: How a key that names where a credential is ends (`secretName`, `secretArn`, `kmsKeyId`,
+#: `passwordFile`): its value points at a secret and is none itself.
+_REFERENCE_ENDS = ("name", "names", "arn", "arns", "id", "ids", "file", "path", "ref")
+
+
+def _names_reference(key: str) -> bool:
+    return key.lower().endswith(_REFERENCE_ENDS)
+
+
 @functools.lru_cache(maxsize=4096)
 def _names_credential(key: object) -> bool:
     """Whether a mapping key names a credential (keys repeat: each is judged once)."""
     return isinstance(key, str) and any(word in key.lower() for word in _KEY_WORDS)
+
+
+def _under(key: object, credential: bool) -> bool:
+    """Whether what stands under `key` is a credential, `credential` what its parent is."""
+    if isinstance(key, str) and _names_reference(key):
+        return False
+    return credential or _names_credential(key)
 
 
 def _credentials(value: Any, path: PathKey, credential: bool) -> Iterator[tuple[PathKey, str]]:
@@ -117,7 +133,7 @@ def _credentials(value: Any, path: PathKey, credential: bool) -> Iterator[tuple[
     and its text: a string that is no reference, or a number (`password: 123456`)."""
     if isinstance(value, dict):
         for key, item in value.items():
-            yield from _credentials(item, (*path, key), credential or _names_credential(key))
+            yield from _credentials(item, (*path, key), _under(key, credential))
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _credentials(item, (*path, index), credential)
@@ -222,7 +238,7 @@ def _in_text(text: str, lowered: str, file: str) -> Iterator[SpecProblem]:
     for start, end in _credential_lines(lowered):
         for match in _PAIR.finditer(text, start, end):
             value = match.group("value")
-            if value is None or _harmless(value):
+            if value is None or _harmless(value) or _names_reference(match.group("key")):
                 continue
             yield SpecProblem(lines.at(match.start("value")), match.group("key"), LITERAL, HINT)
 

@@ -84,6 +84,9 @@ def test_a_credential_is_found_however_yaml_writes_it(text: str, line: int, fiel
         "# password: ${KAFKA_PASSWORD}\n",
         "secret: 'false'\ncredentials: {username: '${U}'}\npassword: ~\nmy-token: yes\n",
         "# sha: 3f786850e387550fdab836ed7e6dc881de23001b\nname: password-resets\n",
+        # where a secret is, not the secret: an MSK SCRAM secret's name, an ARN, a file
+        "awsSecretsManager: {name: AmazonMSK_app}\nsecretArn: arn:aws:x\ntokenFile: /t\n",
+        "awsSecretsManager:\n  name: AmazonMSK_app\n  kmsKeyId: alias/msk\n",
     ],
 )
 def test_references_and_harmless_values_are_not_secrets(text: str) -> None:
