@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from reconciler.core.model import Location
+from reconciler.core.text import one_line
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class SpecProblem:
         where = f"{self.location}: " if self.location else ""
         field = f"{self.field}: " if self.field else ""
         hint = f" ({self.hint})" if self.hint else ""
-        return f"{where}{field}{self.message}{hint}"
+        return one_line(f"{where}{field}{self.message}{hint}")  # a spec's names: escaped
 
 
 def at_most(

@@ -8,6 +8,7 @@ Nothing here touches a cluster or imports a client library.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -23,11 +24,15 @@ from reconciler.specs import environment as env_kind
 from reconciler.specs.boundaries import Boundary, misplaced_variables
 from reconciler.specs.files import display_path, yaml_files
 from reconciler.specs.schema import check_document
-from reconciler.specs.secrets import literal_secrets
+from reconciler.specs.secrets import literal_secrets, masked
 from reconciler.specs.yaml_source import Document, PathKey, parse_documents, read_spec_file
 
-#: Problems one file reports (a pull request's file cannot flood the log or the comment).
+#: Problems one file reports (a pull request's file cannot flood the log or the comment),
+#: and all files: once the specs have this many, no further file is read.
 MAX_PROBLEMS_PER_FILE = 50
+MAX_PROBLEMS = 1000
+#: Bytes of spec files one environment reads, includes too (20,000 topics take about 5 MiB).
+MAX_ENVIRONMENT_BYTES = 64 * 2**20
 SCHEMAS: Mapping[str, str] = {env_kind.KIND: env_kind.SCHEMA, **{k.name: k.schema for k in KINDS}}
 #: Where each kind takes a `${VAR}` reference (expanded when it applies, never at load).
 VARIABLES: Mapping[str, frozenset[PathKey]] = {k.name: k.variables for k in KINDS}
@@ -40,12 +45,19 @@ def _parse(
 
     Every file is read within the YAML limits, scanned for literal secrets, and checked for
     `${VAR}` references outside the connection fields; it reports at most
-    `MAX_PROBLEMS_PER_FILE` problems, the first by line, and counts the rest.
+    `MAX_PROBLEMS_PER_FILE` problems, the first by line, and counts the rest. Once
+    `MAX_PROBLEMS` are found, the files left are not read.
     """
     documents: list[Document] = []
     for path in files:
         display = display_path(path)
+        if len(problems) >= MAX_PROBLEMS:  # like a compiler's error limit: the rest waits
+            message = f"not read: the specs have {MAX_PROBLEMS:,} problems already"
+            hint = "fix those and validate again"
+            problems.append(SpecProblem(Location(display, 1, 1), "", message, hint))
+            break
         text, found = read_spec_file(path, display)
+        docs: list[Document] = []
         if text is not None:
             docs, parsed = parse_documents(text, display)
             found.extend(parsed)
@@ -64,7 +76,8 @@ def _parse(
                         found.extend(misplaced_variables(doc, fields))
                     documents.append(doc)
         found.sort(key=lambda p: (p.location.line, p.location.column) if p.location else (0, 0))
-        problems.extend(at_most(found, MAX_PROBLEMS_PER_FILE, "problems"))
+        found = list(at_most(found, MAX_PROBLEMS_PER_FILE, "problems"))
+        problems.extend(masked(found, docs))
     return documents
 
 
@@ -101,6 +114,7 @@ def _includes(
 ) -> tuple[list[Path], list[SpecProblem]]:
     files: list[Path] = []
     problems: list[SpecProblem] = []
+    walked: set[Path] = set()
     for index, entry in enumerate(env_doc.data["spec"].get("include") or []):
         target = env_dir / entry
         where = env_doc.location(("spec", "include", index))
@@ -110,7 +124,8 @@ def _includes(
             problems.append(refused)
         elif not target.exists():
             problems.append(SpecProblem(where, field, f"{entry!r} does not exist"))
-        else:
+        elif target.resolve() not in walked:  # a folder listed 10,000 times is walked once
+            walked.add(target.resolve())
             for path in yaml_files(target.resolve()):
                 if path.resolve() not in seen:
                     seen.add(path.resolve())
@@ -202,6 +217,22 @@ def load_environment(env_dir: str | Path, *, allow_outside_repo: bool = False) -
     return Loading(environment, envs[0], boundary, partial=True)
 
 
+def _within_budget(env_dir: Path, files: list[Path]) -> None:
+    """Raise SpecError, before anything is parsed, when the files together exceed
+    `MAX_ENVIRONMENT_BYTES` (each one is also held to the YAML reader's own limit)."""
+    total = 0
+    for path in files:
+        with contextlib.suppress(OSError):  # an unreadable file is reported when it is read
+            total += path.stat().st_size
+    if total > MAX_ENVIRONMENT_BYTES:
+        where = Location(display_path(env_dir), 1, 1)
+        message = (
+            f"its spec files hold {total / 2**20:.1f} MiB; an environment may read at most "
+            f"{MAX_ENVIRONMENT_BYTES // 2**20} MiB"
+        )
+        raise SpecError([SpecProblem(where, "", message, "split it into several environments")])
+
+
 def load(
     env_dir: str | Path,
     *,
@@ -235,6 +266,7 @@ def load(
     left_out = {p.resolve() for p in leave_out}
     own = [p for p in yaml_files(root) if p.resolve() not in left_out]
     own_files = _linked_out(own, boundary, problems)
+    _within_budget(root, own_files)
     seen_kinds: set[str] = set()
     documents = _parse(own_files, problems, seen_kinds)
     env_doc = _find_environment(root, documents, seen_kinds, problems)
@@ -245,6 +277,7 @@ def load(
         include_files, found = _includes(env_doc, root, seen, boundary)
         problems.extend(found)
         include_files = _linked_out(include_files, boundary, problems)
+        _within_budget(root, [*own_files, *include_files])
     included = _parse(include_files, problems)
     for doc in included:
         if doc.data["kind"] == env_kind.KIND:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from reconciler.core.model import Plan
+from reconciler.core.text import one_line
 from reconciler.render.values import (
     BLOCKED_SYMBOL,
     COST_SCOPE,
@@ -13,7 +14,6 @@ from reconciler.render.values import (
     change_lines,
     cost_details,
     cost_head,
-    one_line,
     summarize,
     symbol,
 )

@@ -26,23 +26,25 @@ from reconciler.specs.yaml_source import Document, PathKey
 
 #: Where `${VAR}` may stand: the Environment's connection fields.
 VARIABLE_FIELDS = frozenset(("spec", "kafka", *name.split(".")) for name in EXPANDED)
+#: Linux's limits (PATH_MAX, NAME_MAX): a longer path is refused before the OS is asked.
+_PATH_MAX = 4096
+_NAME_MAX = 255
 OUTSIDE_HINT = "keep specs and CA bundles in the repository (local use: --allow-outside-repo)"
 
 
 def repository_root(start: Path) -> Path:
     """The repository `start` is in, found from the path as written (absolute, links not
     followed): the nearest folder at or above it that holds `.git` and is not reached through
-    a symbolic link (a linked environment directory cannot carry its own `.git` and so move
-    the boundary to where it points); else the nearest with `.git` at all (a checkout below a
-    linked folder, such as macOS's /tmp); else `start`'s parent."""
+    a symbolic link, so a linked environment directory cannot carry its own `.git` and move
+    the boundary to where it points. A checkout below a linked folder (macOS's /tmp): the
+    nearest with `.git` and no link at or below it. Else `start`'s parent."""
     here = Path(os.path.abspath(start))  # noqa: PTH100 -- resolve() would follow the links
     folders = (here, *here.parents)
     linked = [folder.is_symlink() for folder in folders]
     with_git = [i for i, folder in enumerate(folders) if (folder / ".git").exists()]
-    for index in with_git:
-        if not any(linked[index:]):
-            return folders[index]
-    return folders[with_git[0]] if with_git else here.parent
+    clean = [i for i in with_git if not any(linked[i:])]
+    below_links = [i for i in with_git if not any(linked[: i + 1])]
+    return next((folders[i] for i in (*clean, *below_links)), here.parent)
 
 
 def _resolved(path: Path) -> Path | None:
@@ -71,6 +73,14 @@ class Boundary:
         self, path: Path, where: Location | None, field: str, what: str, hint: str = ""
     ) -> SpecProblem | None:
         """The problem with reading `path` (`what`, written at `where`), if there is one."""
+        if "\0" in str(path):  # the OS refuses it; pathlib would raise ValueError
+            message = f"{what} holds a NUL character"
+            return SpecProblem(where, field, message, "write the path without it")
+        if len(os.fsencode(path)) >= _PATH_MAX or any(
+            len(os.fsencode(part)) > _NAME_MAX for part in path.parts
+        ):  # the OS refuses it; pathlib would raise OSError (ENAMETOOLONG)
+            message = f"is longer than a path may be ({_PATH_MAX} bytes, {_NAME_MAX} a name)"
+            return SpecProblem(where, field, message, "shorten it")
         resolved = _resolved(path)
         if resolved is None:
             message = f"{what} is a loop of symbolic links"

@@ -21,6 +21,7 @@ import functools
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from reconciler.core.errors import SpecProblem
@@ -105,29 +106,98 @@ class _Lines:
         return Location(self.file, self.line, offset - self.start + 1)
 
 
+#: How a key that names where a credential is ends (`secretName`, `secretArn`, `kmsKeyId`,
+#: `passwordFile`): its value points at a secret and is none itself.
+_REFERENCE_ENDS = ("name", "names", "arn", "arns", "id", "ids", "file", "path", "ref")
+
+
+def _names_reference(key: str) -> bool:
+    return key.lower().endswith(_REFERENCE_ENDS)
+
+
 @functools.lru_cache(maxsize=4096)
 def _names_credential(key: object) -> bool:
     """Whether a mapping key names a credential (keys repeat: each is judged once)."""
     return isinstance(key, str) and any(word in key.lower() for word in _KEY_WORDS)
 
 
-def _credential_paths(value: Any, path: PathKey, credential: bool) -> Iterator[PathKey]:
-    """Where a literal text stands under a key named like a credential (lists included)."""
+def _under(key: object, credential: bool) -> bool:
+    """Whether what stands under `key` is a credential, `credential` what its parent is."""
+    if isinstance(key, str) and _names_reference(key):
+        return False
+    return credential or _names_credential(key)
+
+
+def _credentials(value: Any, path: PathKey, credential: bool) -> Iterator[tuple[PathKey, str]]:
+    """Where a literal stands under a key named like a credential (at any depth below it),
+    and its text: a string that is no reference, or a number (`password: 123456`)."""
     if isinstance(value, dict):
         for key, item in value.items():
-            yield from _credential_paths(item, (*path, key), _names_credential(key))
+            yield from _credentials(item, (*path, key), _under(key, credential))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _credential_paths(item, (*path, index), credential)
-    elif credential and isinstance(value, str) and not _harmless(value):
-        yield path
+            yield from _credentials(item, (*path, index), credential)
+    elif not credential or isinstance(value, bool):
+        return
+    elif isinstance(value, str) and not _harmless(value):
+        yield path, value
+    elif isinstance(value, int | float):
+        yield path, str(value)
 
 
 def _in_documents(documents: Iterable[Document]) -> Iterator[SpecProblem]:
     for doc in documents:
-        for path in _credential_paths(doc.data, (), False):
+        for path, _value in _credentials(doc.data, (), False):
             field = ".".join(str(p) for p in path)
             yield SpecProblem(doc.location(path), field, LITERAL, HINT)
+
+
+#: Shorter credential values are not masked in other messages: masking `ab` would garble
+#: every word holding it (the scan still reports them).
+MASKED_FROM = 4
+#: Credential values a file's messages are masked of; a file with more shows none of its
+#: other messages (it is hostile or a dump: its own problems are enough to act on).
+MAX_MASKED = 1000
+#: A problem's message is cut to this many characters (a schema message quotes the value it
+#: refuses, which may be megabytes); masking reads a longer cut first.
+MESSAGE_CHARS = 500
+_READ_CHARS = 10_000
+
+
+def masked(problems: Sequence[SpecProblem], documents: Iterable[Document]) -> list[SpecProblem]:
+    """`problems` (a file's, already capped) with every literal credential value of
+    `documents` shown as `***`, so no other check's message (a schema's "123456 is not of
+    type 'string'") echoes one either; each message cut to `MESSAGE_CHARS`."""
+    if not problems:
+        return []
+    values: set[str] = set()
+    credentials = (value for doc in documents for _path, value in _credentials(doc.data, (), False))
+    long_enough = (value for value in credentials if len(value) >= MASKED_FROM)
+    hidden = False
+    for count, value in enumerate(long_enough, 1):
+        hidden = count > MAX_MASKED
+        if hidden:
+            break
+        values |= {value, repr(value)[1:-1]}
+    ordered = sorted(values, key=len, reverse=True)  # a value holding another goes first
+
+    def mask(text: str) -> str:
+        text = text[:_READ_CHARS]
+        for value in ordered:
+            text = text.replace(value, "***")
+        return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 3] + "..."
+
+    def message(problem: SpecProblem) -> str:
+        if hidden:
+            return f"(not shown: the file holds more than {MAX_MASKED:,} literal credentials)"
+        return mask(problem.message)
+
+    return [
+        p
+        if p.message == LITERAL
+        else replace(p, message=message(p), hint=None if p.hint is None else mask(p.hint))
+        for p in problems
+    ]
 
 
 def _lowered(text: str) -> str:
@@ -137,11 +207,10 @@ def _lowered(text: str) -> str:
     return lowered if len(lowered) == len(text) else text.translate(_ASCII_LOWER)
 
 
-def _credential_lines(text: str) -> Iterator[tuple[int, int]]:
-    """Start and end of each line that mentions a credential word, in order, each once:
-    str.find on a lowercase copy takes milliseconds where a case-insensitive regex over the
-    whole text takes seconds."""
-    lowered = _lowered(text)
+def _credential_lines(lowered: str) -> Iterator[tuple[int, int]]:
+    """Start and end of each line of the `_lowered` text that mentions a credential word, in
+    order, each once: str.find on a lowercase copy takes milliseconds where a
+    case-insensitive regex over the whole text takes seconds."""
     hits = {word: at for word in _KEY_WORDS if (at := lowered.find(word)) >= 0}
     while hits:
         found = min(hits.values())
@@ -158,7 +227,7 @@ def _credential_lines(text: str) -> Iterator[tuple[int, int]]:
                     hits[word] = after
 
 
-def _in_text(text: str, file: str) -> Iterator[SpecProblem]:
+def _in_text(text: str, lowered: str, file: str) -> Iterator[SpecProblem]:
     for what, pattern in _PATTERNS:
         lines = _Lines(text, file)
         for match in pattern.finditer(text):
@@ -166,10 +235,10 @@ def _in_text(text: str, file: str) -> Iterator[SpecProblem]:
                 continue
             yield SpecProblem(lines.at(match.start()), "", f"looks like {what}", HINT)
     lines = _Lines(text, file)
-    for start, end in _credential_lines(text):
+    for start, end in _credential_lines(lowered):
         for match in _PAIR.finditer(text, start, end):
             value = match.group("value")
-            if value is None or _harmless(value):
+            if value is None or _harmless(value) or _names_reference(match.group("key")):
                 continue
             yield SpecProblem(lines.at(match.start("value")), match.group("key"), LITERAL, HINT)
 
@@ -179,13 +248,17 @@ def literal_secrets(text: str, file: str, documents: Sequence[Document] = ()) ->
     too), one per line, located, never echoed. The scan stops after `MAX_REPORTED`: a file
     of a million `password: x` lines costs no more than one of twenty."""
 
+    lowered = _lowered(text)
+    if not any(word in lowered for word in _KEY_WORDS):
+        documents = ()  # no key of theirs can name a credential: skip the walk
+
     def every() -> Iterator[SpecProblem]:
         lines: set[int] = set()
         for problem in _in_documents(documents):
             assert problem.location is not None
             lines.add(problem.location.line)
             yield problem
-        for problem in _in_text(text, file):
+        for problem in _in_text(text, lowered, file):
             assert problem.location is not None
             if problem.location.line not in lines:
                 lines.add(problem.location.line)

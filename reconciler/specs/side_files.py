@@ -30,6 +30,9 @@ def load_side_file(
     the directory it sits in.
     """
     path = base / entry
+    refused = None if boundary is None else boundary.check(path, where, field, repr(entry))
+    if refused is not None:
+        return None, [refused]
     if not path.is_file():
         return None, [
             SpecProblem(
@@ -39,9 +42,6 @@ def load_side_file(
                 "write the file there, or point the field at it",
             )
         ]
-    refused = None if boundary is None else boundary.check(path, where, field, repr(entry))
-    if refused is not None:
-        return None, [refused]
     docs, problems = load_documents(path, display_path(path))
     if problems:
         return None, problems

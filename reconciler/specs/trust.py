@@ -56,7 +56,7 @@ def _ca_bytes(ca_file: Any, root: Path) -> bytes | None:
     path = Path(ca_file) if Path(ca_file).is_absolute() else root / ca_file
     try:
         return path.read_bytes()
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the path
         return None
 
 

@@ -10,9 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.core.errors import SpecError
+from reconciler.core.errors import SpecError, SpecProblem
+from reconciler.core.model import Location
 from reconciler.engine.load import MAX_PROBLEMS_PER_FILE, load
-from reconciler.specs.secrets import LITERAL, MAX_REPORTED, literal_secrets
+from reconciler.specs.secrets import (
+    LITERAL,
+    MAX_MASKED,
+    MAX_REPORTED,
+    MESSAGE_CHARS,
+    literal_secrets,
+    masked,
+)
 from reconciler.specs.yaml_source import parse_documents
 
 SECRET = "hunter2-Xq9"
@@ -39,6 +47,8 @@ def scan(text: str) -> list[str]:
         (f"tokens:\n  - {SECRET}\n", 2, "tokens.0"),
         (f'"apiToken": "{SECRET}"\n', 1, "apiToken"),
         (f"x: &creds {{token: {SECRET}}}\ny: *creds\n", 1, "x.token"),
+        (f"secret: {{value: {SECRET}}}\n", 1, "secret.value"),
+        ("password: 12345678\n", 1, "password"),
     ],
     ids=[
         "plain",
@@ -51,6 +61,8 @@ def scan(text: str) -> list[str]:
         "list",
         "quoted key",
         "alias copy",
+        "below the key",
+        "a number",
     ],
 )
 def test_a_credential_is_found_however_yaml_writes_it(text: str, line: int, field: str) -> None:
@@ -70,8 +82,11 @@ def test_a_credential_is_found_however_yaml_writes_it(text: str, line: int, fiel
         "password: &pw ${KAFKA_PASSWORD}\nother: *pw\n",
         "sasl: {password: '${KAFKA_PASSWORD}', username: app}\n",
         "# password: ${KAFKA_PASSWORD}\n",
-        "tokens: 3\nsecret: 'false'\ncredentials: {username: app}\npassword: ~\n",
+        "secret: 'false'\ncredentials: {username: '${U}'}\npassword: ~\nmy-token: yes\n",
         "# sha: 3f786850e387550fdab836ed7e6dc881de23001b\nname: password-resets\n",
+        # where a secret is, not the secret: an MSK SCRAM secret's name, an ARN, a file
+        "awsSecretsManager: {name: AmazonMSK_app}\nsecretArn: arn:aws:x\ntokenFile: /t\n",
+        "awsSecretsManager:\n  name: AmazonMSK_app\n  kmsKeyId: alias/msk\n",
     ],
 )
 def test_references_and_harmless_values_are_not_secrets(text: str) -> None:
@@ -181,3 +196,52 @@ def test_a_file_reports_a_bounded_number_of_problems(tmp_path: Path) -> None:
     assert len(found) == MAX_PROBLEMS_PER_FILE + 1
     more = 80 - MAX_PROBLEMS_PER_FILE  # each document: its unknown field
     assert f"and {more} more problems in this file, not listed" in found[-1]
+
+
+def test_a_long_message_is_cut(tmp_path: Path) -> None:
+    """A schema message quotes the value it refuses, here a list of 5,000 numbers."""
+    (tmp_path / ".git").mkdir()
+    env_dir = tmp_path / "env"
+    env_dir.mkdir()
+    (env_dir / "env.yaml").write_text(ENV, encoding="utf-8")
+    numbers = ", ".join(str(i) for i in range(5000))
+    topic = (
+        "apiVersion: reconciler/v1\nkind: Topic\nmetadata: {name: t}\n"
+        f"spec: {{partitions: [{numbers}], replicationFactor: 1}}\n"
+    )
+    (env_dir / "t.yaml").write_text(topic, encoding="utf-8")
+    with pytest.raises(SpecError) as caught:
+        load(env_dir)
+    [problem] = caught.value.problems
+    assert problem.message.startswith("[0, 1, 2") and problem.message.endswith("...")
+    assert len(problem.message) == MESSAGE_CHARS
+
+
+def test_a_file_of_more_credentials_than_can_be_masked_shows_no_other_message() -> None:
+    lines = [f"password{i}: {SECRET}-{i:04}\n" for i in range(MAX_MASKED + 1)]
+    echo = SpecProblem(Location("f.yaml", 1, 1), "x", f"{SECRET}-0001 is not of type 'integer'")
+    [shown] = masked([echo], parse_documents("".join(lines), "f.yaml")[0])
+    assert shown.message.startswith("(not shown: the file holds more than 1,000")
+    [few] = masked([echo], parse_documents("".join(lines[:5]), "f.yaml")[0])
+    assert few.message == "*** is not of type 'integer'"
+
+
+def test_reading_stops_once_the_specs_have_enough_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reconciler.engine import load as load_module
+
+    monkeypatch.setattr(load_module, "MAX_PROBLEMS", 10)
+    (tmp_path / ".git").mkdir()
+    env_dir = tmp_path / "env"
+    env_dir.mkdir()
+    (env_dir / "a.yaml").write_text(ENV, encoding="utf-8")
+    bad = "apiVersion: reconciler/v1\nkind: Topic\nmetadata: {name: t}\nspec: {partitionz: 1}\n"
+    for index in range(30):
+        (env_dir / f"t{index:02}.yaml").write_text(bad, encoding="utf-8")
+    with pytest.raises(SpecError) as caught:
+        load(env_dir)
+    found = [str(p) for p in caught.value.problems]
+    assert sum("unknown field" in p for p in found) == 10
+    [stop] = [p for p in found if "not read" in p]
+    assert "t10.yaml:1:1: not read: the specs have 10 problems already" in stop
