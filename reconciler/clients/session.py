@@ -7,6 +7,7 @@ Nothing here imports a client library until a kind asks for its client, so loadi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -72,6 +73,9 @@ class Clients:
         self._msk: Service | None = None
         self._logs: Service | None = None
         self._ec2: Service | None = None
+        #: Plans of several environments on one cluster share these clients (one Metadata
+        #: read serves them all): each client is made, and the cluster read, once.
+        self._lock = threading.RLock()
 
     def msk(self) -> Service:
         if self._msk is None:
@@ -139,46 +143,51 @@ class Clients:
 
     def kafka(self) -> KafkaAdmin:
         """The admin client of the cluster (made once; every kind shares it)."""
-        if self._kafka is None:
-            if self.connection.api == "msk":
-                raise ReconcilerError(
-                    "this needs Kafka's admin API on the brokers, and kafka.api: msk reaches "
-                    "topics only (through MSK's API). Set kafka.api: kafka and run where the "
-                    "brokers are reachable"
-                )
-            from reconciler.clients.kafka import KafkaAdmin
+        with self._lock:
+            if self._kafka is None:
+                if self.connection.api == "msk":
+                    raise ReconcilerError(
+                        "this needs Kafka's admin API on the brokers, and kafka.api: msk reaches "
+                        "topics only (through MSK's API). Set kafka.api: kafka and run where the "
+                        "brokers are reachable"
+                    )
+                from reconciler.clients.kafka import KafkaAdmin
 
-            servers = self.bootstrap_servers()
-            self.connection = replace(self.connection, bootstrap_servers=servers)
-            self._kafka = KafkaAdmin.connect(self.connection)
-        return self._kafka
+                servers = self.bootstrap_servers()
+                self.connection = replace(self.connection, bootstrap_servers=servers)
+                self._kafka = KafkaAdmin.connect(self.connection)
+            return self._kafka
 
     def topics(self) -> TopicAdmin:
         """The topic API the Environment chose (`kafka.api`): Kafka's admin API on the
         brokers, or MSK's topic API, checked against its requirements when first made."""
-        if self._topics is None:
-            if self.connection.api == "msk":
-                from reconciler.clients.msk_topics import MskTopicAdmin
+        with self._lock:
+            if self._topics is None:
+                if self.connection.api == "msk":
+                    from reconciler.clients.msk_topics import MskTopicAdmin
 
-                arn = self.cluster_arn()
-                try:
-                    admin = MskTopicAdmin.connect(self.msk(), arn, self.connection.timeout_seconds)
-                except (ApiError, ConnectionFailure) as exc:
-                    raise aws_failure("describing the cluster", exc) from exc
-                self._topics = admin
-            else:
-                self._topics = self.kafka()
-        return self._topics
+                    arn = self.cluster_arn()
+                    try:
+                        admin = MskTopicAdmin.connect(
+                            self.msk(), arn, self.connection.timeout_seconds
+                        )
+                    except (ApiError, ConnectionFailure) as exc:
+                        raise aws_failure("describing the cluster", exc) from exc
+                    self._topics = admin
+                else:
+                    self._topics = self.kafka()
+            return self._topics
 
     def replicas(self) -> ReplicaAdmin:
         """The replica-placement client (reassignments, log dirs, elections, throttles), made
         once on the same brokers as `kafka()`."""
-        if self._replicas is None:
-            from reconciler.clients.replicas import ReplicaAdmin
+        with self._lock:
+            if self._replicas is None:
+                from reconciler.clients.replicas import ReplicaAdmin
 
-            self.kafka()  # resolves the brokers (from MSK when the specs name none)
-            self._replicas = ReplicaAdmin(self.connection)
-        return self._replicas
+                self.kafka()  # resolves the brokers (from MSK when the specs name none)
+                self._replicas = ReplicaAdmin(self.connection)
+            return self._replicas
 
     def kafka_on(self, broker: Broker) -> KafkaAdmin:
         """A client that talks to this broker only (replica moves)."""
@@ -192,16 +201,17 @@ class Clients:
     def cluster(self) -> tuple[ClusterView, TopicMetadata]:
         """The cluster and every topic's partitions, read once and shared by the kinds and
         the plan's digest; read-backs ask afresh."""
-        if self._cluster is None:
-            admin = self.topics()
-            try:
-                metadata = admin.topic_metadata()
-            except ConnectionFailure as exc:
-                if self._msk_cluster_pending():
-                    raise Unavailable("the MSK cluster does not exist yet") from exc
-                raise
-            self._cluster = (admin.cluster(metadata), metadata)
-        return self._cluster
+        with self._lock:
+            if self._cluster is None:
+                admin = self.topics()
+                try:
+                    metadata = admin.topic_metadata()
+                except ConnectionFailure as exc:
+                    if self._msk_cluster_pending():
+                        raise Unavailable("the MSK cluster does not exist yet") from exc
+                    raise
+                self._cluster = (admin.cluster(metadata), metadata)
+            return self._cluster
 
     def _msk_cluster_pending(self) -> bool:
         """Whether the brokers the specs name cannot answer because the MSK cluster the
