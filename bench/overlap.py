@@ -163,9 +163,12 @@ def measure_environments(bench: Bench, count: int, per_env: int) -> Samples:
         if document is None or any(e["plan"]["changes"] for e in document["environments"]):
             raise together.failure("expected exit 0 and no change in any environment")
         _add(samples, "together", together.seconds)
-        alone = [_cli(after, work, _plan_args(d)).seconds for d in dirs]
+        _add(samples, "together cpu", together.cpu_seconds)
+        runs = [_cli(after, work, _plan_args(d)) for d in dirs]
+        alone = [r.seconds for r in runs]
         _add(samples, "slowest alone", max(alone))
         _add(samples, "sum alone", sum(alone))
+        _add(samples, "sum alone cpu", sum(r.cpu_seconds for r in runs))
         progress(
             f"  rep {rep}: together {together.seconds:.2f}s, slowest alone {max(alone):.2f}s, "
             f"sum {sum(alone):.2f}s (load {_load_average()})"
@@ -208,6 +211,7 @@ def measure_apply(bench: Bench, count: int) -> Samples:
     for rep in range(1, repeat + 1):
         plan = _cli(after, work, _plan_args(env_dir), expected=2)
         _add(samples, "plan after", plan.seconds)
+        _add(samples, "plan after cpu", plan.cpu_seconds)
         for label, command in (("before", before), ("after", after)):
             run = _cli(command, work, apply_args)
             if f"Apply complete: {count} changes made" not in run.stdout:
@@ -261,6 +265,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--state-dir", type=Path, default=None, help="[default: <cache>/bench-overlap-cluster]"
     )
     parser.add_argument("--keep-cluster", action="store_true")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=["apply", "environments", "plan"],
+        help="measure only these parts (repeatable) [default: all]",
+    )
     parser.add_argument("--json", type=Path, help="also write the raw samples here")
     return parser.parse_args(argv)
 
@@ -275,13 +285,14 @@ def run(args: argparse.Namespace, work: Path) -> tuple[dict[str, Samples], dict[
     try:
         clean_slate(cluster)
         bench = Bench(cluster, work, before, after, args.repeat)
-        if args.apply_topics:
+        parts = set(args.only or ("apply", "environments", "plan"))
+        if args.apply_topics and "apply" in parts:
             title = f"apply {args.apply_topics:,} creates"
             results[title] = measure_apply(bench, args.apply_topics)
-        if args.environments:
+        if args.environments and "environments" in parts:
             title = f"{args.environments} environments x {args.environment_topics:,} topics"
             results[title] = measure_environments(bench, args.environments, args.environment_topics)
-        for size in args.sizes:
+        for size in args.sizes if "plan" in parts else ():
             results[f"plan N={size:,}"] = measure_overlap(bench, size)
     finally:
         if not args.keep_cluster:
