@@ -20,6 +20,7 @@ from typing import Any
 
 from confluent_kafka import KafkaException, TopicCollection
 from confluent_kafka.admin import (
+    AclBinding,
     AclBindingFilter,
     AclOperation,
     AclPermissionType,
@@ -32,9 +33,15 @@ from confluent_kafka.admin import (
     NewTopic,
     ResourcePatternType,
     ResourceType,
+    ScramCredentialInfo,
+    ScramMechanism,
+    UserScramCredentialAlteration,
+    UserScramCredentialDeletion,
+    UserScramCredentialUpsertion,
 )
 
 from reconciler import __version__
+from reconciler.clients.access import AclEntry, ScramCredential, ScramUpsert
 from reconciler.clients.topics import (
     KAFKA_API,
     ConfigOp,
@@ -112,6 +119,45 @@ def client_config(conn: Connection) -> dict[str, Any]:
         config["sasl.username"] = conn.sasl_username or ""
         config["sasl.password"] = conn.sasl_password or ""
     return config
+
+
+# None matches any name, principal and host (confluent-kafka's stubs say str only).
+_EVERY_ACL = AclBindingFilter(
+    ResourceType.ANY, None, ResourcePatternType.ANY, None, None,  # type: ignore[arg-type]
+    AclOperation.ANY, AclPermissionType.ANY,
+)  # fmt: skip
+#: Kafka's resource types by their protocol name (librdkafka calls CLUSTER "BROKER").
+_RESOURCES = {("CLUSTER" if t is ResourceType.BROKER else t.name): t for t in ResourceType}
+_RESOURCE_NAMES = {t: name for name, t in _RESOURCES.items()}
+#: The SCRAM mechanisms by Kafka's name (SCRAM-SHA-512) and back.
+_MECHANISMS = {
+    m.name.replace("_", "-"): m for m in ScramMechanism if m is not ScramMechanism.UNKNOWN
+}
+
+
+def _binding(entry: AclEntry) -> AclBinding:
+    """The exact binding: every field named, so a delete filter matches this one alone."""
+    return AclBinding(
+        _RESOURCES[entry.resource_type],
+        entry.resource_name,
+        ResourcePatternType[entry.pattern_type],
+        entry.principal,
+        entry.host,
+        AclOperation[entry.operation],
+        AclPermissionType[entry.permission],
+    )
+
+
+def _entry(binding: AclBinding) -> AclEntry:
+    return AclEntry(
+        principal=binding.principal,
+        resource_type=_RESOURCE_NAMES[ResourceType(binding.restype)],
+        resource_name=binding.name,
+        pattern_type=ResourcePatternType(binding.resource_pattern_type).name,
+        operation=AclOperation(binding.operation).name,
+        permission=AclPermissionType(binding.permission_type).name,
+        host=binding.host,
+    )
 
 
 def admin_client(conn: Connection) -> AdminClient:
@@ -286,12 +332,7 @@ class KafkaAdmin:
         resource = ConfigResource(ResourceType.BROKER, str(broker_id))
         [future] = self.admin.describe_configs([resource], request_timeout=self.timeout).values()
         results["describe configs"] = _collect({"": future})[""]
-        # None matches any name, principal and host (confluent-kafka's stubs say str only).
-        everything = AclBindingFilter(
-            ResourceType.ANY, None, ResourcePatternType.ANY, None, None,  # type: ignore[arg-type]
-            AclOperation.ANY, AclPermissionType.ANY,
-        )  # fmt: skip
-        acls = self.admin.describe_acls(everything, request_timeout=self.timeout)
+        acls = self.admin.describe_acls(_EVERY_ACL, request_timeout=self.timeout)
         results["describe ACLs"] = _collect({"": acls})[""]
         return results
 
@@ -412,4 +453,85 @@ class KafkaAdmin:
         futures = self.admin.delete_topics(
             list(names), operation_timeout=self.timeout, request_timeout=self.timeout
         )
+        return _collect(futures)
+
+    # -- access: ACLs and SCRAM credentials ---------------------------------------------
+
+    def acls(self) -> list[AclEntry]:
+        """Every ACL binding of the cluster: one DescribeAcls with a match-any filter."""
+        RECENT.messages.clear()
+        future = self.admin.describe_acls(_EVERY_ACL, request_timeout=self.timeout)
+        try:
+            found = future.result()
+        except KafkaException as exc:
+            text = error_text(exc)
+            if "SECURITY_DISABLED" in text or "No Authorizer" in text:
+                raise ReconcilerError(
+                    "the brokers have no authorizer, so they keep no ACLs (DescribeAcls: "
+                    f"{text}). What to do: enable one (MSK: SASL/SCRAM or IAM client "
+                    "authentication; Kafka: authorizer.class.name), or declare no Acl "
+                    "documents and no access.manage globs for this environment"
+                ) from exc
+            raise self._unreachable(exc) from exc
+        return sorted(_entry(b) for b in found)
+
+    def create_acls(self, entries: Sequence[AclEntry]) -> dict[AclEntry, str | None]:
+        """CreateAcls, one result per binding."""
+        if not entries:
+            return {}
+        bindings = {_binding(e): e for e in entries}
+        futures = self.admin.create_acls(list(bindings), request_timeout=self.timeout)
+        results = _collect({str(i): f for i, f in enumerate(futures.values())})
+        return {bindings[b]: results[str(i)] for i, b in enumerate(futures)}
+
+    def delete_acls(self, entries: Sequence[AclEntry]) -> dict[AclEntry, str | None]:
+        """DeleteAcls with one exact filter per binding (every field named, no ANY, no
+        MATCH pattern), so nothing but the named bindings can be removed."""
+        if not entries:
+            return {}
+        filters = {
+            AclBindingFilter(
+                _RESOURCES[e.resource_type], e.resource_name,
+                ResourcePatternType[e.pattern_type], e.principal, e.host,
+                AclOperation[e.operation], AclPermissionType[e.permission],
+            ): e
+            for e in entries
+        }  # fmt: skip
+        futures = self.admin.delete_acls(list(filters), request_timeout=self.timeout)
+        results = _collect({str(i): f for i, f in enumerate(futures.values())})
+        return {filters[f]: results[str(i)] for i, f in enumerate(futures)}
+
+    def scram_credentials(self) -> list[ScramCredential]:
+        """Every user's SCRAM credentials (DescribeUserScramCredentials for all users)."""
+        RECENT.messages.clear()
+        future = self.admin.describe_user_scram_credentials(request_timeout=self.timeout)
+        try:
+            described = future.result()  # type: ignore[union-attr]
+        except KafkaException as exc:
+            raise self._unreachable(exc) from exc
+        return sorted(
+            ScramCredential(user, info.mechanism.name.replace("_", "-"), info.iterations)
+            for user, description in described.items()
+            for info in description.scram_credential_infos
+        )
+
+    def alter_scram(
+        self, upserts: Sequence[ScramUpsert], deletions: Sequence[tuple[str, str]]
+    ) -> dict[str, str | None]:
+        """AlterUserScramCredentials: set these credentials and delete these (user,
+        mechanism) ones; one result per user."""
+        alterations: list[UserScramCredentialAlteration] = [
+            UserScramCredentialUpsertion(
+                u.user, ScramCredentialInfo(_MECHANISMS[u.mechanism], u.iterations),
+                u.password.encode(),
+            )
+            for u in upserts
+        ]  # fmt: skip
+        alterations += [
+            UserScramCredentialDeletion(user, _MECHANISMS[mechanism])
+            for user, mechanism in deletions
+        ]
+        if not alterations:
+            return {}
+        futures = self.admin.alter_user_scram_credentials(alterations, request_timeout=self.timeout)
         return _collect(futures)

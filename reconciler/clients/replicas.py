@@ -33,6 +33,9 @@ RATE_KEYS = ("leader.replication.throttled.rate", "follower.replication.throttle
 _DYNAMIC_BROKER = "DYNAMIC_BROKER_CONFIG"
 _ELECTION_NOT_NEEDED = 84
 _PREFERRED = 0
+#: Errors of a request sent to a broker that is gone; the call is routed again.
+_UNREACHABLE = (kafka_errors.NodeNotReadyError, kafka_errors.KafkaConnectionError)
+_ROUTING_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -112,13 +115,26 @@ class ReplicaAdmin:
         self.admin.close()
 
     def _call(self, what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return call(*args, **kwargs)
-        except kafka_errors.KafkaError as exc:
-            raise ReconcilerError(
-                f"{what} failed: {_text(exc)}. What to do: check that the brokers are up "
-                "(every broker of the move must be), then run the command again"
-            ) from exc
+        for attempt in range(_ROUTING_ATTEMPTS):
+            try:
+                return call(*args, **kwargs)
+            except _UNREACHABLE as exc:
+                if attempt + 1 == _ROUTING_ATTEMPTS:
+                    raise self._failed(what, exc) from exc
+                # kafka-python keeps the node Metadata named controller (in KRaft, any broker)
+                # for every later controller request, also once that broker is gone: ask
+                # Metadata again, which answers from a broker still up.
+                self.admin._controller_id = None
+            except kafka_errors.KafkaError as exc:
+                raise self._failed(what, exc) from exc
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _failed(what: str, exc: kafka_errors.KafkaError) -> ReconcilerError:
+        return ReconcilerError(
+            f"{what} failed: {_text(exc)}. What to do: check that the brokers are up "
+            "(every broker of the move must be), then run the command again"
+        )
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -73,6 +73,7 @@ class Clients:
         self._msk: Service | None = None
         self._logs: Service | None = None
         self._ec2: Service | None = None
+        self._secrets: Service | None = None
         #: Plans of several environments on one cluster share these clients (one Metadata
         #: read serves them all): each client is made, and the cluster read, once.
         self._lock = threading.RLock()
@@ -97,6 +98,13 @@ class Clients:
 
             self._ec2 = ec2_service(self.msk_ref.region if self.msk_ref else None)
         return self._ec2
+
+    def secrets(self) -> Service:
+        if self._secrets is None:
+            from reconciler.clients.aws import secrets_service
+
+            self._secrets = secrets_service(self.msk_ref.region if self.msk_ref else None)
+        return self._secrets
 
     def bootstrap_servers(self) -> str:
         """The brokers to connect to: the specs', else those MSK reports for the protocol.

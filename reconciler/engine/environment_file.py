@@ -62,8 +62,8 @@ def add_to_environment(env_dir: Path, sections: dict[str, Any], *, force: bool) 
                 )
             if parent is not None and not isinstance(parent, dict):
                 raise ReconcilerError(f"{display_path(path)}: spec.{name} is not a mapping")
-            key = doc.keys.get(("spec", name))
-            at = doc.keys.get(("spec",))
+            key = doc.key_mark(("spec", name))
+            at = doc.key_mark(("spec",))
             if key is None and (at is None or not _block_style(lines, at.line, at.column)):
                 raise ReconcilerError(
                     f"{display_path(path)}: spec is written in flow style, which this command "
@@ -72,7 +72,7 @@ def add_to_environment(env_dir: Path, sections: dict[str, Any], *, force: bool) 
                 )
             if key is None:
                 first = next(iter(spec))
-                column = doc.keys[("spec", first)].column
+                column = doc.key_mark(("spec", first)).column
                 insert = _end_of(lines, at.line if at else 0, column)
                 lines[insert:insert] = _block({name: {child: value}}, column)
             elif _block_style(lines, key.line, key.column):
@@ -80,7 +80,7 @@ def add_to_environment(env_dir: Path, sections: dict[str, Any], *, force: bool) 
                 if child in parent:
                     _remove(lines, doc, (name, child))
                 inner = (
-                    doc.keys[("spec", name, next(iter(parent)))].column
+                    doc.key_mark(("spec", name, next(iter(parent)))).column
                     if parent
                     else key.column + 2
                 )
@@ -152,6 +152,6 @@ def _end_of(lines: list[str], start: int, column: int) -> int:
 
 
 def _remove(lines: list[str], doc: Document, path: tuple[str, str]) -> None:
-    key = doc.keys[("spec", *path)]
+    key = doc.key_mark(("spec", *path))
     end = _end_of(lines, key.line, key.column + 1)
     del lines[key.line : end]

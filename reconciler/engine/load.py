@@ -14,19 +14,23 @@ from pathlib import Path
 
 from reconciler.core.digests import digest
 from reconciler.core.environment import Environment
-from reconciler.core.errors import SpecError, SpecProblem
+from reconciler.core.errors import SpecError, SpecProblem, at_most
 from reconciler.core.model import Location
 from reconciler.engine.model import Desired
 from reconciler.kinds.base import Loading
 from reconciler.kinds.registry import KINDS
 from reconciler.specs import environment as env_kind
-from reconciler.specs.boundaries import Boundary, misplaced_variables, repository_root
+from reconciler.specs.boundaries import Boundary, misplaced_variables
 from reconciler.specs.files import display_path, yaml_files
 from reconciler.specs.schema import check_document
 from reconciler.specs.secrets import literal_secrets
-from reconciler.specs.yaml_source import Document, parse_documents, read_spec_file
+from reconciler.specs.yaml_source import Document, PathKey, parse_documents, read_spec_file
 
+#: Problems one file reports (a pull request's file cannot flood the log or the comment).
+MAX_PROBLEMS_PER_FILE = 50
 SCHEMAS: Mapping[str, str] = {env_kind.KIND: env_kind.SCHEMA, **{k.name: k.schema for k in KINDS}}
+#: Where each kind takes a `${VAR}` reference (expanded when it applies, never at load).
+VARIABLES: Mapping[str, frozenset[PathKey]] = {k.name: k.variables for k in KINDS}
 
 
 def _parse(
@@ -35,28 +39,32 @@ def _parse(
     """Schema-valid documents; `kinds` collects the kind of every document, valid or not.
 
     Every file is read within the YAML limits, scanned for literal secrets, and checked for
-    `${VAR}` references outside the connection fields.
+    `${VAR}` references outside the connection fields; it reports at most
+    `MAX_PROBLEMS_PER_FILE` problems, the first by line, and counts the rest.
     """
     documents: list[Document] = []
     for path in files:
         display = display_path(path)
         text, found = read_spec_file(path, display)
-        problems.extend(found)
-        if text is None:
-            continue
-        problems.extend(literal_secrets(text, display))
-        docs, found = parse_documents(text, display)
-        problems.extend(found)
-        for doc in docs:
-            if doc.data is None:  # an empty document (e.g. a trailing ---) carries nothing
-                continue
-            if kinds is not None and isinstance(doc.data, dict):
-                kinds.add(str(doc.data.get("kind")))
-            schema_problems = check_document(doc, SCHEMAS)
-            problems.extend(schema_problems)
-            if not schema_problems:
-                problems.extend(misplaced_variables(doc, text))
-                documents.append(doc)
+        if text is not None:
+            docs, parsed = parse_documents(text, display)
+            found.extend(parsed)
+            found.extend(literal_secrets(text, display, docs))
+            variables = "${" in text  # one scan of the file, not one per document
+            for doc in docs:
+                if doc.data is None:  # an empty document (e.g. a trailing ---) carries nothing
+                    continue
+                if kinds is not None and isinstance(doc.data, dict):
+                    kinds.add(str(doc.data.get("kind")))
+                schema_problems = check_document(doc, SCHEMAS)
+                found.extend(schema_problems)
+                if not schema_problems:
+                    if variables:
+                        fields = VARIABLES.get(str(doc.data.get("kind")), frozenset())
+                        found.extend(misplaced_variables(doc, fields))
+                    documents.append(doc)
+        found.sort(key=lambda p: (p.location.line, p.location.column) if p.location else (0, 0))
+        problems.extend(at_most(found, MAX_PROBLEMS_PER_FILE, "problems"))
     return documents
 
 
@@ -97,10 +105,11 @@ def _includes(
         target = env_dir / entry
         where = env_doc.location(("spec", "include", index))
         field = f"spec.include.{index}"
-        if not target.exists():
+        refused = boundary.check(target, where, field, repr(entry))
+        if refused is not None:
+            problems.append(refused)
+        elif not target.exists():
             problems.append(SpecProblem(where, field, f"{entry!r} does not exist"))
-        elif boundary.refuses(target):
-            problems.append(boundary.problem(where, field, repr(entry)))
         else:
             for path in yaml_files(target.resolve()):
                 if path.resolve() not in seen:
@@ -113,11 +122,11 @@ def _linked_out(files: list[Path], boundary: Boundary, problems: list[SpecProble
     """Spec files that are links to somewhere outside the repository are not read."""
     kept = []
     for path in files:
-        if boundary.refuses(path):
-            where = Location(display_path(path), 1, 1)
-            problems.append(boundary.problem(where, "", f"its link target {path.resolve()}"))
-        else:
+        refused = boundary.check(path, Location(display_path(path), 1, 1), "", "its link target")
+        if refused is None:
             kept.append(path)
+        else:
+            problems.append(refused)
     return kept
 
 
@@ -130,10 +139,11 @@ def _placed_ca_file(
     if ca_file is None or "${" in ca_file:
         return environment
     path = boundary.place(ca_file)
-    if boundary.refuses(path):
-        where = environment.locations.get("caFile")
-        hint = "; or set it from the runner's environment: caFile: ${KAFKA_CA_FILE}"
-        problems.append(boundary.problem(where, "spec.kafka.caFile", repr(ca_file), hint))
+    hint = "; or set it from the runner's environment: caFile: ${KAFKA_CA_FILE}"
+    where = environment.locations.get("caFile")
+    refused = boundary.check(path, where, "spec.kafka.caFile", repr(ca_file), hint)
+    if refused is not None:
+        problems.append(refused)
     return replace(environment, connection=replace(environment.connection, ca_file=str(path)))
 
 
@@ -176,8 +186,11 @@ def load_environment(env_dir: str | Path, *, allow_outside_repo: bool = False) -
     if found is None:
         return None
     problems: list[SpecProblem] = []
-    boundary = Boundary(repository_root(root), allow_outside_repo)
-    if boundary.refuses(found[0]):
+    boundary = Boundary.of(root, allow_outside_repo)
+    where = Location(display_path(root), 1, 1)
+    if boundary.check(root, where, "", "the directory") or boundary.check(
+        found[0], where, "", "the Environment's file"
+    ):
         return None
     envs = env_kind.environment_documents(_parse([found[0]], problems))
     if problems or len(envs) != 1:
@@ -198,9 +211,9 @@ def load(
 ) -> Desired:
     """Load and validate ENV_DIR; raises SpecError listing every problem found.
 
-    Paths (includes, spec files, caFile) must stay inside the repository unless
-    `allow_outside_repo`. `import` reads the specs without the files it is about to rewrite
-    (`leave_out`), and `partial`: its own documents are still to come.
+    The directory and its paths (spec files, includes, caFile) must stay inside the
+    repository unless `allow_outside_repo`. `import` reads the specs without the files it is
+    about to rewrite (`leave_out`), and `partial`: its own documents are still to come.
     """
     root = Path(env_dir)
     if not root.is_dir():
@@ -214,8 +227,11 @@ def load(
                 )
             ]
         )
+    boundary = Boundary.of(root, allow_outside_repo)
+    refused = boundary.check(root, Location(display_path(root), 1, 1), "", "the directory")
+    if refused is not None:  # a linked environment directory: nothing of it is read
+        raise SpecError([refused])
     problems: list[SpecProblem] = []
-    boundary = Boundary(repository_root(root), allow_outside_repo)
     left_out = {p.resolve() for p in leave_out}
     own = [p for p in yaml_files(root) if p.resolve() not in left_out]
     own_files = _linked_out(own, boundary, problems)

@@ -1,27 +1,33 @@
 """YAML documents that remember where every value was written, read within fixed bounds.
 
 Specs are untrusted input (a pull request's plan runs with cluster credentials nearby), so a
-file is read in one pass over libyaml's events, building the values and the location of every
-value and mapping key at once, and refusing at the first sign of abuse:
+file is read in one pass over libyaml's events, building the values and, beside them, a tree
+of where each was written (`Marks`), and refusing at the first sign of abuse:
 
 - file size: 16 MiB (20,000 topics take about 5 MiB);
 - documents per file: 100,000;
-- nesting depth: 64 (specs nest 6 deep; libyaml's own composer recurses per level and
-  crashes near 100,000 levels, which a 200 KB file of `[` reaches);
+- nesting depth: 64, also when aliases nest one anchor in another (specs nest 6 deep;
+  libyaml's own composer recurses per level and crashes near 100,000 levels, which a 200 KB
+  file of `[` reaches, and Python code that walks values recurses too);
 - alias expansion: at most 10x the values a document writes (or 10,000 values): the
   "billion laughs", nine levels of nine aliases, is a few hundred bytes for 387 million
-  values.
+  values; and at most 10,000 aliases per document;
+- numbers: at most 100 characters (YAML 1.1 reads `1:2:3:...` as a base-60 integer, which
+  PyYAML computes in quadratic time, and Python refuses integers over 4,300 digits), and a
+  scalar that looks like a number or a date but is none (`2025-13-01`) is a problem.
 
-Anchors, aliases and merge keys (`<<: *defaults`) work as YAML defines them within those
-bounds; an alias to a node that is still open (a recursive structure) is refused. Each limit is
-a located problem, never a hang or a crash. Scalars resolve as YAML 1.1 `safe_load` resolves
-them (so `7d` stays text, `6` is an int, `true` a bool).
+An alias shares its anchor's marks instead of copying them, so each costs the same whatever
+the anchor's size. Anchors, aliases and merge keys (`<<: *defaults`) work as YAML defines them
+within those bounds; an alias to a node that is still open (a recursive structure), or to a
+list or mapping used as a mapping key, is refused. Each limit is a located problem, never a
+hang, a traceback or a crash. Scalars resolve as YAML 1.1 `safe_load` resolves them (so `7d`
+stays text, `6` is an int, `true` a bool).
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +37,18 @@ from reconciler.core.errors import SpecProblem
 from reconciler.core.model import Location
 
 PathKey = tuple[str | int, ...]
+#: Where a collection's entries were written: mapping key -> (key mark, value mark, the
+#: value's own Marks or None), or a list of (None, item mark, Marks or None) for a sequence.
+#: Marks are libyaml's (0-based line and column), made into Locations only when asked for.
+Marks = dict[Any, tuple[Any, Any, Any]] | list[tuple[Any, Any, Any]]
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_DOCUMENTS = 100_000
 MAX_DEPTH = 64
 MAX_EXPANSION = 10
 EXPANSION_FLOOR = 10_000
+MAX_ALIASES = 10_000
+MAX_NUMBER_CHARS = 100
 
 
 @dataclass(frozen=True)
@@ -46,78 +58,113 @@ class Document:
     data: Any
     file: str
     index: int
-    #: libyaml's marks (0-based line and column), made into Locations only when asked for.
-    positions: dict[PathKey, Any]
-    keys: dict[PathKey, Any]
+    #: The mark of the document's root value, and the Marks of its entries (None: a scalar).
+    root: Any = None
+    marks: Marks | None = None
+
+    def _entry(self, path: PathKey) -> tuple[Any, Any, bool]:
+        """The key mark and value mark of the deepest written prefix of `path`, and whether
+        that prefix is all of it."""
+        key, value, node = None, self.root, self.marks
+        for segment in path:
+            if isinstance(node, dict):
+                entry = node.get(segment)
+            elif isinstance(node, list) and isinstance(segment, int) and 0 <= segment < len(node):
+                entry = node[segment]
+            else:
+                entry = None
+            if entry is None:
+                return key, value, False
+            key, value, node = entry
+        return key, value, True
+
+    def mark(self, path: PathKey) -> Any:
+        """libyaml's mark of `path`'s value, or of its closest written parent (None: the
+        document has no marks)."""
+        return self._entry(path)[1]
+
+    def key_mark(self, path: PathKey) -> Any:
+        """libyaml's mark of the mapping key of `path`; None unless `path` is written as a
+        mapping key."""
+        key, _, complete = self._entry(path)
+        return key if complete else None
+
+    def _location(self, mark: Any) -> Location:
+        if mark is None:
+            return Location(self.file, 1, 1)
+        return Location(self.file, mark.line + 1, mark.column + 1)
 
     def location(self, path: PathKey) -> Location:
         """The closest known location of `path` (falls back to its parents, then the doc)."""
-        for end in range(len(path), -1, -1):
-            found = self.positions.get(tuple(path[:end]))
-            if found is not None:
-                return Location(self.file, found.line + 1, found.column + 1)
-        return Location(self.file, 1, 1)
+        return self._location(self.mark(path))
 
     def key_location(self, path: PathKey) -> Location:
         """Where the mapping key of `path` is written (for "unknown field" errors)."""
-        found = self.keys.get(path)
-        if found is None:
-            return self.location(path)
-        return Location(self.file, found.line + 1, found.column + 1)
+        found = self.key_mark(path)
+        return self.location(path) if found is None else self._location(found)
 
 
 #: libyaml's parser: the events come from C, seven times faster than pure Python.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 #: The tags a list or mapping may carry: YAML's own (specs never need !!set, !!omap or others).
 _COLLECTION_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 #: The pending key of a mapping that reads `<<:` next.
 _MERGE = object()
+_NO_KEY = "a mapping key must be a plain value, not a list or mapping"
 
 
 class _Stop(Exception):
     """A limit was hit: the file's problem is recorded, nothing more of it is read."""
 
 
-@dataclass
 class _Anchor:
-    value: Any
-    count: int  # values the node stands for, aliases expanded
-    positions: dict[PathKey, Any]  # relative to the anchored node
-    keys: dict[PathKey, Any]
-    open: bool = True
+    """What an alias stands for: the value, how many values it expands to, how deep it
+    nests, and its marks (shared by every alias, never copied)."""
+
+    __slots__ = ("count", "depth", "marks", "open", "value")
+
+    def __init__(self, value: Any, count: int, depth: int, marks: Any, open: bool) -> None:
+        self.value, self.count, self.depth, self.marks, self.open = (
+            value,
+            count,
+            depth,
+            marks,
+            open,
+        )
 
 
-@dataclass
 class _Frame:
     """A mapping or sequence being read."""
 
-    value: dict[Any, Any] | list[Any]
-    path: PathKey
-    mark: Any
-    anchor: str | None
-    first: int  # len(positions) and len(keys) when it started: its entries come after
-    first_key: int
-    is_map: bool
-    count: int = 1
-    key: Any = None
-    has_key: bool = False
-    seen: dict[Any, Any] = field(default_factory=dict)
-    merges: list[tuple[Any, Any]] = field(default_factory=list)
+    __slots__ = (
+        "anchor",
+        "count",
+        "depth",
+        "has_key",
+        "is_map",
+        "key",
+        "key_mark",
+        "mark",
+        "marks",
+        "merges",
+        "value",
+    )
 
-
-def _segment(key: Any) -> str | int:
-    """A mapping key as a path segment: as written for text and numbers, else its text."""
-    return key if isinstance(key, str | int) else str(key)
-
-
-def _relative(entries: dict[PathKey, Any], start: int, prefix: PathKey) -> dict[PathKey, Any]:
-    cut = len(prefix)
-    return {path[cut:]: mark for path, mark in itertools.islice(entries.items(), start, None)}
-
-
-_NO_KEY = "a mapping key must be a plain value, not a list or mapping"
+    def __init__(self, is_map: bool, mark: Any, anchor: str | None) -> None:
+        self.is_map = is_map
+        self.value: Any = {} if is_map else []
+        self.marks: Any = {} if is_map else []
+        self.mark = mark
+        self.anchor = anchor
+        self.count = 1  # values it stands for, aliases expanded
+        self.depth = 1  # levels of collections it holds, itself included
+        self.key: Any = None
+        self.key_mark: Any = None
+        self.has_key = False
+        self.merges: list[tuple[Any, Any]] = []
 
 
 class _Reader:
@@ -149,107 +196,120 @@ class _Reader:
         if tag in (_STR, _MERGE_TAG):
             result: tuple[Any, str] = (event.value, tag)
         else:
-            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
-            result = (self.loader.construct_object(node, deep=True), tag)
+            result = (self.construct(event, tag), tag)
         if isinstance(result[0], str | int | float | bool | type(None)):
             self.scalars[cache_key] = result
         return result
+
+    def construct(self, event: Any, tag: str) -> Any:
+        """A scalar of another type (int, float, bool, null, a timestamp), as safe_load
+        makes it; a number too long to compute in bounded time, or a value its type refuses,
+        is a problem at the scalar."""
+        mark = event.start_mark
+        if tag in _NUMBER_TAGS and len(event.value) > MAX_NUMBER_CHARS:
+            raise self.stop(
+                mark,
+                f"a number written with more than {MAX_NUMBER_CHARS} characters",
+                "quote it if it is text; Kafka's numbers have at most 19 digits",
+            )
+        node = yaml.ScalarNode(tag, event.value, mark, event.end_mark)
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except (ValueError, OverflowError, yaml.YAMLError) as exc:
+            problem = exc.problem if isinstance(exc, yaml.MarkedYAMLError) else str(exc)
+            raise self.stop(
+                mark,
+                f"cannot be read as {tag.removeprefix('tag:yaml.org,2002:')} ({problem})",
+                "quote it to keep it as text",
+            ) from None
 
     # -- one document --------------------------------------------------------------------
 
     def document(self, index: int) -> Document | None:
         """Read events up to the document's end; the hot path (a scalar key or value in a
         mapping) is inline."""
-        self.positions: dict[PathKey, Any] = {}
-        self.keys: dict[PathKey, Any] = {}
         self.anchors: dict[str, _Anchor] = {}
         self.stack: list[_Frame] = []
         self.written = 0
         self.expanded = 0
+        self.aliases = 0
         self.root: Any = None
+        self.root_mark: Any = None
+        self.root_marks: Any = None
         empty = True
         get = self.loader.get_event
-        positions, keys, stack = self.positions, self.keys, self.stack
+        stack = self.stack
+        scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+        mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+        mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+        document_end = yaml.DocumentEndEvent
         while True:
             event = get()
             kind = type(event)
-            if kind is yaml.DocumentEndEvent:
+            if kind is document_end:
                 break
             empty = False
             self.written += 1
-            if kind is yaml.ScalarEvent:
+            if kind is scalar_event:
                 value, tag = self.scalar(event)
-                top = stack[-1] if stack else None
-                if top is not None and top.is_map and event.anchor is None:
-                    if not top.has_key:
-                        self.key(top, value, event.start_mark, tag)
-                        continue
-                    if top.key is not _MERGE:
-                        positions[(*top.path, _segment(top.key))] = event.start_mark
-                        assert isinstance(top.value, dict)
-                        top.value[top.key] = value
-                        top.count += 1
-                        top.has_key = False
-                        continue
-                self.place(value, event.start_mark, event.anchor, 1, tag)
-            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                self.open(event, kind is yaml.MappingStartEvent)
-            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                if stack and event.anchor is None:
+                    top = stack[-1]
+                    if top.is_map:
+                        if not top.has_key:
+                            if tag != _MERGE_TAG and value not in top.marks:
+                                top.key, top.key_mark, top.has_key = value, event.start_mark, True
+                                continue
+                        elif top.key is not _MERGE:
+                            top.marks[top.key] = (top.key_mark, event.start_mark, None)
+                            top.value[top.key] = value
+                            top.count += 1
+                            top.has_key = False
+                            continue
+                self.place(value, event.start_mark, event.anchor, tag)
+            elif kind is mapping_start or kind is sequence_start:
+                self.open(event, kind is mapping_start)
+            elif kind is mapping_end or kind is sequence_end:
                 self.close()
-            elif kind is yaml.AliasEvent:
+            elif kind is alias_event:
                 self.alias(event)
         if empty:
             return None
-        return Document(self.root, self.file, index, positions, keys)
-
-    def target(self, mark: Any) -> PathKey:
-        """The path of a value about to be placed; a collection as a key is refused."""
-        if not self.stack:
-            return ()
-        top = self.stack[-1]
-        if not top.is_map:
-            return (*top.path, len(top.value))
-        if not top.has_key:
-            raise self.stop(mark, _NO_KEY)
-        return (*top.path, "<<" if top.key is _MERGE else _segment(top.key))
+        return Document(self.root, self.file, index, self.root_mark, self.root_marks)
 
     def open(self, event: Any, is_map: bool) -> None:
         mark = event.start_mark
         if len(self.stack) >= MAX_DEPTH:
-            raise self.stop(
-                mark,
-                f"nested more than {MAX_DEPTH} levels deep",
-                "spec documents nest a few levels; flatten the structure",
-            )
+            raise self.too_deep(mark)
         if event.tag not in _COLLECTION_TAGS:
             raise self.stop(mark, f"the tag {event.tag} is not supported in spec documents")
-        path = self.target(mark)
-        self.positions[path] = mark
-        value: dict[Any, Any] | list[Any] = {} if is_map else []
-        frame = _Frame(value, path, mark, event.anchor, len(self.positions), len(self.keys), is_map)
+        if self.stack and self.stack[-1].is_map and not self.stack[-1].has_key:
+            raise self.stop(mark, _NO_KEY)
+        frame = _Frame(is_map, mark, event.anchor)
         if event.anchor is not None:
-            self.anchors[event.anchor] = _Anchor(value, 0, {}, {})
+            self.anchors[event.anchor] = _Anchor(frame.value, 0, 0, None, open=True)
         self.stack.append(frame)
+
+    def too_deep(self, mark: Any) -> _Stop:
+        return self.stop(
+            mark,
+            f"nested more than {MAX_DEPTH} levels deep (aliases included)",
+            "spec documents nest a few levels; flatten the structure",
+        )
 
     def close(self) -> None:
         frame = self.stack.pop()
-        if frame.is_map:
+        if frame.is_map and frame.merges:
             self.merge(frame)
         if frame.anchor is not None:
             self.anchors[frame.anchor] = _Anchor(
-                frame.value,
-                frame.count,
-                {(): frame.mark, **_relative(self.positions, frame.first, frame.path)},
-                _relative(self.keys, frame.first_key, frame.path),
-                open=False,
+                frame.value, frame.count, frame.depth, frame.marks, open=False
             )
-        self.attach(frame.value, frame.path, frame.count)
+        self.attach(frame.value, frame.mark, frame.marks, frame.count, frame.depth)
 
     def merge(self, frame: _Frame) -> None:
         """`<<: *defaults` (or a list of them): their keys, unless the mapping has its own;
         the first listed wins. Merged values are located at their `<<` line."""
-        mapping = frame.value
-        assert isinstance(mapping, dict)
+        mapping, marks = frame.value, frame.marks
         for source, mark in frame.merges:
             for part in source if isinstance(source, list) else [source]:
                 if not isinstance(part, dict):
@@ -257,19 +317,16 @@ class _Reader:
                 for key, value in part.items():
                     if key not in mapping:
                         mapping[key] = value
-                        path = (*frame.path, _segment(key))
-                        self.positions[path] = self.keys[path] = mark
+                        marks[key] = (mark, mark, None)
 
-    def place(self, value: Any, mark: Any, anchor: str | None, count: int, tag: str) -> None:
-        """A scalar or an alias's value, as a key or a value of the open collection."""
+    def place(self, value: Any, mark: Any, anchor: str | None, tag: str) -> None:
+        """A scalar: a key (checked), or a value of the open collection, perhaps anchored."""
+        if anchor is not None:
+            self.anchors[anchor] = _Anchor(value, 1, 0, None, open=False)
         if self.stack and self.stack[-1].is_map and not self.stack[-1].has_key:
             self.key(self.stack[-1], value, mark, tag)
             return
-        path = self.target(mark)
-        self.positions[path] = mark
-        if anchor is not None:
-            self.anchors[anchor] = _Anchor(value, count, {(): mark}, {}, open=False)
-        self.attach(value, path, count)
+        self.attach(value, mark, None, 1, 0)
 
     def key(self, top: _Frame, value: Any, mark: Any, tag: str) -> None:
         try:
@@ -279,35 +336,46 @@ class _Reader:
         if tag == _MERGE_TAG:
             top.key, top.has_key = _MERGE, True
             return
-        path = (*top.path, _segment(value))
-        if value in top.seen:
+        first = top.marks.get(value)
+        if first is not None:
             self.problems.append(
                 SpecProblem(
                     self.where(mark),
-                    ".".join(str(p) for p in path),
+                    ".".join(str(p) for p in (*self.path(), value)),
                     "duplicate key",
-                    f"first defined at line {top.seen[value].line + 1}",
+                    f"first defined at line {first[0].line + 1}",
                 )
             )
-        top.seen[value] = mark
-        self.keys[path] = mark
-        top.key, top.has_key = value, True
+        top.key, top.key_mark, top.has_key = value, mark, True
 
-    def attach(self, value: Any, path: PathKey, count: int) -> None:
+    def path(self) -> PathKey:
+        """The path of the open collection (for messages only: built when one is needed)."""
+        found: list[str | int] = []
+        for parent in self.stack[:-1]:
+            if not parent.is_map:
+                found.append(len(parent.value))
+            else:
+                found.append("<<" if parent.key is _MERGE else parent.key)
+        return tuple(found)
+
+    def attach(self, value: Any, mark: Any, marks: Any, count: int, depth: int) -> None:
+        """A finished value (a scalar, a closed collection, an alias's anchor) into its place."""
         if not self.stack:
-            self.root = value
+            self.root, self.root_mark, self.root_marks = value, mark, marks
             return
         top = self.stack[-1]
         top.count += count
+        if depth >= top.depth:
+            top.depth = depth + 1
         if not top.is_map:
-            assert isinstance(top.value, list)
             top.value.append(value)
+            top.marks.append((None, mark, marks))
         elif top.key is _MERGE:
-            top.merges.append((value, self.positions[path]))
+            top.merges.append((value, mark))
             top.has_key = False
         else:
-            assert isinstance(top.value, dict)
             top.value[top.key] = value
+            top.marks[top.key] = (top.key_mark, mark, marks)
             top.has_key = False
 
     def alias(self, event: Any) -> None:
@@ -319,6 +387,13 @@ class _Reader:
             raise self.stop(
                 mark, f"alias *{event.anchor} is inside its own anchor (a recursive structure)"
             )
+        self.aliases += 1
+        if self.aliases > MAX_ALIASES:
+            raise self.stop(
+                mark,
+                f"more than {MAX_ALIASES:,} aliases in one document",
+                "spec documents never need that many aliases; write the values out",
+            )
         self.expanded += anchor.count
         limit = max(MAX_EXPANSION * self.written, EXPANSION_FLOOR)
         if self.expanded > limit:
@@ -328,16 +403,12 @@ class _Reader:
                 f"{MAX_EXPANSION} times what it writes",
                 "spec documents never need that many aliases; write the values out",
             )
+        if len(self.stack) + anchor.depth > MAX_DEPTH:
+            raise self.too_deep(mark)
         if self.stack and self.stack[-1].is_map and not self.stack[-1].has_key:
             self.key(self.stack[-1], anchor.value, mark, _STR)
             return
-        path = self.target(mark)
-        for relative, where in anchor.positions.items():
-            self.positions[(*path, *relative)] = where
-        for relative, where in anchor.keys.items():
-            self.keys[(*path, *relative)] = where
-        self.positions[path] = mark
-        self.attach(anchor.value, path, anchor.count)
+        self.attach(anchor.value, mark, anchor.marks, anchor.count, anchor.depth)
 
     # -- the file ------------------------------------------------------------------------
 

@@ -148,6 +148,58 @@ def test_a_ca_file_outside_the_repo_is_refused(tmp_path: Path) -> None:
     assert load(env_dir, allow_outside_repo=True).environment.connection.ca_file
 
 
+def test_an_environment_directory_linked_out_of_the_repo_is_refused(tmp_path: Path) -> None:
+    """Also when the link's target holds a `.git` of its own: the repository is the one the
+    directory is written in, not the one the link leads to."""
+    outside = repo(tmp_path / "elsewhere", {"env/env.yaml": environment(), "env/t.yaml": TOPIC})
+    root = tmp_path / "repo"
+    repo(root, {"README": ""})
+    (root / "env").symlink_to(outside)
+    result = CliRunner().invoke(main, ["validate", str(root / "env")])
+    assert result.exit_code == 1
+    assert "env:1:1: the directory is outside the repository" in result.output
+    assert "--allow-outside-repo" in result.output
+    assert "orders" in load(root / "env", allow_outside_repo=True).kinds["Topic"].topics
+
+
+def test_a_folder_linked_out_above_the_environment_is_refused(tmp_path: Path) -> None:
+    outside = repo(tmp_path / "elsewhere", {"env/env.yaml": environment()})
+    root = tmp_path / "repo"
+    repo(root, {"README": ""})
+    (root / "specs").symlink_to(outside.parent)
+    [problem] = problems(root / "specs" / "env")
+    assert "the directory is outside the repository" in problem
+
+
+@pytest.mark.parametrize("where", ["caFile", "include", "spec file", "folder"])
+def test_a_link_loop_is_an_error_or_passed_over_never_a_hang(tmp_path: Path, where: str) -> None:
+    kafka = "{bootstrapServers: 'b:9094', caFile: env/loop}" if where == "caFile" else None
+    text = environment(kafka) if kafka else environment()
+    if where == "include":
+        text += "  include: [loop]\n"
+    env_dir = repo(tmp_path, {"env/env.yaml": text, "env/t.yaml": TOPIC})
+    name = {"spec file": "loop.yaml", "folder": "sub/loop"}.get(where, "loop")
+    (env_dir / name).parent.mkdir(exist_ok=True)
+    (env_dir / name).symlink_to(env_dir / name)
+    if where in ("spec file", "folder"):
+        assert "orders" in load(env_dir).kinds["Topic"].topics
+        return
+    [problem] = problems(env_dir)
+    assert "is a loop of symbolic links" in problem and "env.yaml:" in problem
+
+
+def test_deep_folders_are_an_error_not_a_crash(tmp_path: Path) -> None:
+    """2,000 nested folders fit in a path; walking them recursively would blow the stack."""
+    env_dir = repo(tmp_path, {"env/env.yaml": environment()})
+    deep = env_dir
+    for _ in range(40):
+        deep /= "a"
+    deep.mkdir(parents=True)
+    result = CliRunner().invoke(main, ["validate", str(env_dir)])
+    assert result.exit_code == 1
+    assert "folders nested more than 32 deep" in result.output
+
+
 # -- the base branch decides where to connect --------------------------------------------------
 
 
