@@ -98,6 +98,13 @@ def _plan_args(env_dir: Path | str, *more: str) -> list[str]:
     return ["plan", str(env_dir), *more, "-o", "json", "--detailed-exitcode", "--no-color"]
 
 
+def _turns(rep: int, before: list[str], after: list[str]) -> list[tuple[str, list[str]]]:
+    """Before first in odd repetitions, after first in even ones: whichever runs second
+    meets the brokers' garbage from the first (512 MB heaps)."""
+    turns = [("before", before), ("after", after)]
+    return turns if rep % 2 else turns[::-1]
+
+
 def _add(samples: Samples, key: str, value: float) -> None:
     samples.setdefault(key, []).append(value)
 
@@ -126,7 +133,7 @@ def measure_overlap(bench: Bench, size: int) -> Samples:
         _add(samples, "floor", measure_floor(cluster.bootstrap_servers, size))
         validate = _cli(after, work, ["validate", str(env_dir)])
         _add(samples, "validate", validate.seconds)
-        for label, command in (("before", before), ("after", after)):
+        for label, command in _turns(rep, before, after):
             run = run_cli(_plan_args(env_dir), command, cwd=work)
             check_plan_output(run, [])
             _add(samples, f"plan {label}", run.seconds)
@@ -212,7 +219,7 @@ def measure_apply(bench: Bench, count: int) -> Samples:
         plan = _cli(after, work, _plan_args(env_dir), expected=2)
         _add(samples, "plan after", plan.seconds)
         _add(samples, "plan after cpu", plan.cpu_seconds)
-        for label, command in (("before", before), ("after", after)):
+        for label, command in _turns(rep, before, after):
             run = _cli(command, work, apply_args)
             if f"Apply complete: {count} changes made" not in run.stdout:
                 raise run.failure(f"expected {count} topics created")
