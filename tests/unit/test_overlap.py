@@ -175,3 +175,45 @@ def test_what_any_broker_still_reports_is_left_once() -> None:
     assert [c.name for c in together.changes] == ["a", "b"]
     assert [o.name for o in together.orphans] == ["o"]
     assert _together([KindPlan(), KindPlan()]) == KindPlan()
+
+
+def test_environments_that_connect_alike_share_their_clients(tmp_path: Path) -> None:
+    from reconciler.engine.load import load
+    from reconciler.engine.observe import Shared, connect
+
+    shared = Shared()
+    first, second = (load(environment(tmp_path / n)).environment for n in ("a", "b"))
+    other = load(environment(tmp_path / "c", servers="127.0.0.1:2")).environment
+    assert connect(first, {}, shared) is connect(second, {}, shared)
+    assert connect(other, {}, shared) is not connect(first, {}, shared)
+    assert connect(first, {}) is not connect(first, {})  # alone: clients of its own
+
+
+def test_a_shared_cluster_is_read_once_however_many_threads_ask() -> None:
+    import threading
+    import time
+
+    from reconciler.clients.session import Clients
+    from reconciler.core.cluster import ClusterView
+    from reconciler.core.environment import Connection
+
+    reads: list[int] = []
+
+    class Admin:
+        def topic_metadata(self) -> dict[str, dict[int, tuple[int, ...]]]:
+            reads.append(1)
+            time.sleep(0.05)  # long enough for every other thread to ask meanwhile
+            return {"t": {0: (1,)}}
+
+        def cluster(self, topics: object) -> ClusterView:
+            return ClusterView("c", (), {})
+
+    clients = Clients(Connection(NOWHERE), None)
+    clients._topics = Admin()  # type: ignore[assignment]
+    seen: list[object] = []
+    threads = [threading.Thread(target=lambda: seen.append(clients.cluster())) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert reads == [1] and len(seen) == 8 and all(view is seen[0] for view in seen)
