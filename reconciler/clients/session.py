@@ -8,7 +8,7 @@ Nothing here imports a client library until a kind asks for its client, so loadi
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -60,12 +60,42 @@ def find_cluster_arn(msk: Service, name_or_arn: str) -> str | None:
     return None
 
 
-class Clients:
-    """Kafka's admin API and the AWS services for one environment's resolved connection."""
+class SharedCluster:
+    """The cluster's shape and Metadata, read once for the clients of every environment that
+    connects alike, planned together (`plan DIR...`): the first asks, the others wait for
+    its answer, or its failure. Each keeps clients of its own (kafka-python's are not
+    thread-safe)."""
 
-    def __init__(self, connection: Connection, msk: MskRef | None) -> None:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._read: tuple[ClusterView, TopicMetadata] | None = None
+        self._failure: ReconcilerError | None = None
+
+    def get(
+        self, read: Callable[[], tuple[ClusterView, TopicMetadata]]
+    ) -> tuple[ClusterView, TopicMetadata]:
+        with self._lock:
+            if self._read is None and self._failure is None:
+                try:
+                    self._read = read()
+                except ReconcilerError as exc:  # Unavailable too: one timeout, not twenty
+                    self._failure = exc
+            if self._failure is not None:
+                raise self._failure
+            assert self._read is not None
+            return self._read
+
+
+class Clients:
+    """Kafka's admin API and the AWS services for one environment's resolved connection;
+    `shared`: the cluster read of environments planned beside it that connect alike."""
+
+    def __init__(
+        self, connection: Connection, msk: MskRef | None, shared: SharedCluster | None = None
+    ) -> None:
         self.connection = connection
         self.msk_ref = msk
+        self._shared = shared
         self._kafka: KafkaAdmin | None = None
         self._topics: TopicAdmin | None = None
         self._replicas: ReplicaAdmin | None = None
@@ -74,8 +104,8 @@ class Clients:
         self._logs: Service | None = None
         self._ec2: Service | None = None
         self._secrets: Service | None = None
-        #: Plans of several environments on one cluster share these clients (one Metadata
-        #: read serves them all): each client is made, and the cluster read, once.
+        #: The planning thread and the one reading while the specs load ask for the same
+        #: clients: each is made, and the cluster read, once.
         self._lock = threading.RLock()
 
     def msk(self) -> Service:
@@ -208,18 +238,22 @@ class Clients:
 
     def cluster(self) -> tuple[ClusterView, TopicMetadata]:
         """The cluster and every topic's partitions, read once and shared by the kinds and
-        the plan's digest; read-backs ask afresh."""
+        the plan's digest (and by environments that connect alike); read-backs ask afresh."""
         with self._lock:
             if self._cluster is None:
-                admin = self.topics()
-                try:
-                    metadata = admin.topic_metadata()
-                except ConnectionFailure as exc:
-                    if self._msk_cluster_pending():
-                        raise Unavailable("the MSK cluster does not exist yet") from exc
-                    raise
-                self._cluster = (admin.cluster(metadata), metadata)
+                shared = self._shared
+                self._cluster = shared.get(self._read_cluster) if shared else self._read_cluster()
             return self._cluster
+
+    def _read_cluster(self) -> tuple[ClusterView, TopicMetadata]:
+        admin = self.topics()
+        try:
+            metadata = admin.topic_metadata()
+        except ConnectionFailure as exc:
+            if self._msk_cluster_pending():
+                raise Unavailable("the MSK cluster does not exist yet") from exc
+            raise
+        return admin.cluster(metadata), metadata
 
     def _msk_cluster_pending(self) -> bool:
         """Whether the brokers the specs name cannot answer because the MSK cluster the

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler.clients.session import Clients
+from reconciler.clients.session import Clients, SharedCluster
 from reconciler.core.environment import Connection, Environment, MskRef
 from reconciler.core.errors import ReconcilerError, Unavailable
 from reconciler.engine.load import load, load_environment
@@ -34,18 +34,17 @@ from reconciler.specs.variables import resolve
 
 
 class Shared:
-    """The clients of environments planned together (`plan DIR...`) that connect exactly
-    alike: one cluster, so one admin client and one Metadata read serve all of them."""
+    """What environments planned together (`plan DIR...`) that connect exactly alike share:
+    one cluster, so one read of its shape and Metadata (`SharedCluster`)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._made: dict[tuple[Connection, MskRef | None], Clients] = {}
+        self._reads: dict[tuple[Connection, MskRef | None], SharedCluster] = {}
 
     def clients(self, connection: Connection, msk: MskRef | None) -> Clients:
         with self._lock:
-            if (connection, msk) not in self._made:
-                self._made[connection, msk] = Clients(connection, msk)
-            return self._made[connection, msk]
+            read = self._reads.setdefault((connection, msk), SharedCluster())
+        return Clients(connection, msk, read)
 
 
 def connect(
@@ -54,8 +53,8 @@ def connect(
     shared: Shared | None = None,
 ) -> Clients:
     """The clients of an environment's connection, every `${VAR}` expanded (unset: a
-    SpecError before any network call); `shared`: those of an environment planned beside
-    it that connects exactly alike."""
+    SpecError before any network call); `shared`: with the cluster read of environments
+    planned beside it that connect exactly alike."""
     connection = resolve(environment, environ)
     if shared is not None:
         return shared.clients(connection, environment.msk)

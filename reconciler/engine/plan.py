@@ -164,8 +164,8 @@ def plan_environments(
 
     Yields each directory's plan, or what failed it, in the order given, each as soon as
     it and every one before it are done; one environment's failure never stops another's.
-    Environments that connect exactly alike share their clients (`Shared`): one admin
-    client and one Metadata read of their cluster.
+    Environments that connect exactly alike share one read of their cluster's Metadata
+    (`Shared`).
     """
 
     shared = Shared()

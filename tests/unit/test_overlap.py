@@ -177,43 +177,70 @@ def test_what_any_broker_still_reports_is_left_once() -> None:
     assert _together([KindPlan(), KindPlan()]) == KindPlan()
 
 
-def test_environments_that_connect_alike_share_their_clients(tmp_path: Path) -> None:
+def test_environments_that_connect_alike_share_one_read_of_their_cluster(
+    tmp_path: Path,
+) -> None:
     from reconciler.engine.load import load
     from reconciler.engine.observe import Shared, connect
 
     shared = Shared()
     first, second = (load(environment(tmp_path / n)).environment for n in ("a", "b"))
     other = load(environment(tmp_path / "c", servers="127.0.0.1:2")).environment
-    assert connect(first, {}, shared) is connect(second, {}, shared)
-    assert connect(other, {}, shared) is not connect(first, {}, shared)
-    assert connect(first, {}) is not connect(first, {})  # alone: clients of its own
+    a, b, c = (connect(e, {}, shared) for e in (first, second, other))
+    assert a is not b  # clients of their own (kafka-python's are not thread-safe)
+    assert a._shared is b._shared and a._shared is not None
+    assert c._shared is not a._shared
+    assert connect(first, {})._shared is None  # alone: nothing shared
 
 
-def test_a_shared_cluster_is_read_once_however_many_threads_ask() -> None:
+class _Admin:
+    """A topic API whose Metadata takes a moment, counting the reads."""
+
+    def __init__(self, reads: list[int], fail: bool = False) -> None:
+        self.reads, self.fail = reads, fail
+
+    def topic_metadata(self) -> dict[str, dict[int, tuple[int, ...]]]:
+        import time
+
+        from reconciler.core.errors import ReconcilerError
+
+        self.reads.append(1)
+        time.sleep(0.05)  # long enough for every other thread to ask meanwhile
+        if self.fail:
+            raise ReconcilerError("cannot reach Kafka")
+        return {"t": {0: (1,)}}
+
+    def cluster(self, topics: object) -> object:
+        from reconciler.core.cluster import ClusterView
+
+        return ClusterView("c", (), {})
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_a_shared_cluster_is_read_once_however_many_environments_ask(fail: bool) -> None:
+    """Twenty environments on one unreachable cluster wait one timeout, not twenty."""
     import threading
-    import time
 
-    from reconciler.clients.session import Clients
-    from reconciler.core.cluster import ClusterView
+    from reconciler.clients.session import Clients, SharedCluster
     from reconciler.core.environment import Connection
+    from reconciler.core.errors import ReconcilerError
 
     reads: list[int] = []
-
-    class Admin:
-        def topic_metadata(self) -> dict[str, dict[int, tuple[int, ...]]]:
-            reads.append(1)
-            time.sleep(0.05)  # long enough for every other thread to ask meanwhile
-            return {"t": {0: (1,)}}
-
-        def cluster(self, topics: object) -> ClusterView:
-            return ClusterView("c", (), {})
-
-    clients = Clients(Connection(NOWHERE), None)
-    clients._topics = Admin()  # type: ignore[assignment]
+    shared = SharedCluster()
     seen: list[object] = []
-    threads = [threading.Thread(target=lambda: seen.append(clients.cluster())) for _ in range(8)]
+
+    def plan_one() -> None:
+        clients = Clients(Connection(NOWHERE), None, shared)
+        clients._topics = _Admin(reads, fail)  # type: ignore[assignment]
+        try:
+            seen.append(clients.cluster())
+        except ReconcilerError as exc:
+            seen.append(str(exc))
+
+    threads = [threading.Thread(target=plan_one) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert reads == [1] and len(seen) == 8 and all(view is seen[0] for view in seen)
+    assert reads == [1] and len(seen) == 8 and all(view == seen[0] for view in seen)
+    assert (seen[0] == "cannot reach Kafka") is fail
