@@ -98,6 +98,13 @@ def _plan_args(env_dir: Path | str, *more: str) -> list[str]:
     return ["plan", str(env_dir), *more, "-o", "json", "--detailed-exitcode", "--no-color"]
 
 
+def _turns(rep: int, before: list[str], after: list[str]) -> list[tuple[str, list[str]]]:
+    """Before first in odd repetitions, after first in even ones: whichever runs second
+    meets the brokers' garbage from the first (512 MB heaps)."""
+    turns = [("before", before), ("after", after)]
+    return turns if rep % 2 else turns[::-1]
+
+
 def _add(samples: Samples, key: str, value: float) -> None:
     samples.setdefault(key, []).append(value)
 
@@ -126,7 +133,7 @@ def measure_overlap(bench: Bench, size: int) -> Samples:
         _add(samples, "floor", measure_floor(cluster.bootstrap_servers, size))
         validate = _cli(after, work, ["validate", str(env_dir)])
         _add(samples, "validate", validate.seconds)
-        for label, command in (("before", before), ("after", after)):
+        for label, command in _turns(rep, before, after):
             run = run_cli(_plan_args(env_dir), command, cwd=work)
             check_plan_output(run, [])
             _add(samples, f"plan {label}", run.seconds)
@@ -163,9 +170,12 @@ def measure_environments(bench: Bench, count: int, per_env: int) -> Samples:
         if document is None or any(e["plan"]["changes"] for e in document["environments"]):
             raise together.failure("expected exit 0 and no change in any environment")
         _add(samples, "together", together.seconds)
-        alone = [_cli(after, work, _plan_args(d)).seconds for d in dirs]
+        _add(samples, "together cpu", together.cpu_seconds)
+        runs = [_cli(after, work, _plan_args(d)) for d in dirs]
+        alone = [r.seconds for r in runs]
         _add(samples, "slowest alone", max(alone))
         _add(samples, "sum alone", sum(alone))
+        _add(samples, "sum alone cpu", sum(r.cpu_seconds for r in runs))
         progress(
             f"  rep {rep}: together {together.seconds:.2f}s, slowest alone {max(alone):.2f}s, "
             f"sum {sum(alone):.2f}s (load {_load_average()})"
@@ -208,7 +218,8 @@ def measure_apply(bench: Bench, count: int) -> Samples:
     for rep in range(1, repeat + 1):
         plan = _cli(after, work, _plan_args(env_dir), expected=2)
         _add(samples, "plan after", plan.seconds)
-        for label, command in (("before", before), ("after", after)):
+        _add(samples, "plan after cpu", plan.cpu_seconds)
+        for label, command in _turns(rep, before, after):
             run = _cli(command, work, apply_args)
             if f"Apply complete: {count} changes made" not in run.stdout:
                 raise run.failure(f"expected {count} topics created")
@@ -261,6 +272,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--state-dir", type=Path, default=None, help="[default: <cache>/bench-overlap-cluster]"
     )
     parser.add_argument("--keep-cluster", action="store_true")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=["apply", "environments", "plan"],
+        help="measure only these parts (repeatable) [default: all]",
+    )
     parser.add_argument("--json", type=Path, help="also write the raw samples here")
     return parser.parse_args(argv)
 
@@ -275,13 +292,14 @@ def run(args: argparse.Namespace, work: Path) -> tuple[dict[str, Samples], dict[
     try:
         clean_slate(cluster)
         bench = Bench(cluster, work, before, after, args.repeat)
-        if args.apply_topics:
+        parts = set(args.only or ("apply", "environments", "plan"))
+        if args.apply_topics and "apply" in parts:
             title = f"apply {args.apply_topics:,} creates"
             results[title] = measure_apply(bench, args.apply_topics)
-        if args.environments:
+        if args.environments and "environments" in parts:
             title = f"{args.environments} environments x {args.environment_topics:,} topics"
             results[title] = measure_environments(bench, args.environments, args.environment_topics)
-        for size in args.sizes:
+        for size in args.sizes if "plan" in parts else ():
             results[f"plan N={size:,}"] = measure_overlap(bench, size)
     finally:
         if not args.keep_cluster:

@@ -200,7 +200,8 @@ def _status_line() -> Any:
     "--out",
     "out_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also save the plan as JSON here, for `apply --plan`.",
+    help="Also save the plan as JSON here, for `apply --plan`; with several ENV_DIRs, a "
+    "path with {environment} in it (out/{environment}/plan.json), one file each.",
 )
 @click.option(
     "--detailed-exitcode",
@@ -241,15 +242,18 @@ def plan(
     changes (with --detailed-exitcode), else 0.
     """
     if len(env_dirs) > 1:
-        if out_file is not None or observed_file is not None:
+        if observed_file is not None:
+            _fail("--observed takes one ENV_DIR: plan against each snapshot on its own")
+        if out_file is not None and _EACH not in str(out_file):
             _fail(
-                "--out and --observed take one ENV_DIR: plan the environments one at a time "
-                "to save or to plan against snapshots (`-o json` prints every plan at once)"
+                f"with several ENV_DIRs, --out names one file per environment: put {_EACH} "
+                f"in it, e.g. --out 'out/{_EACH}/plan.json'"
             )
         sys.exit(
             _plan_many(
                 env_dirs,
                 output,
+                out_file=out_file,
                 detailed_exitcode=detailed_exitcode,
                 color=_color(color),
                 trusted_base=trusted_base,
@@ -274,13 +278,24 @@ def plan(
         ).plan
     click.echo(_render(result, output, _color(color)), nl=output != "json")
     if out_file is not None:
-        from reconciler.render.plan_json import render_json
-
-        out_file.write_text(render_json(result, tool_version=__version__), encoding="utf-8")
+        _save(result, out_file)
     if result.errors:
         _fail(f"{len(result.errors)} change(s) cannot be made; see the reasons above")
     if detailed_exitcode and result.has_changes:
         sys.exit(EXIT_CHANGES)
+
+
+#: In `plan --out` with several ENV_DIRs: where each environment's name goes.
+_EACH = "{environment}"
+
+
+def _save(plan: Plan, out_file: Path) -> None:
+    """The plan JSON, for `apply --plan` (`{environment}` in the path: its name)."""
+    from reconciler.render.plan_json import render_json
+
+    path = Path(str(out_file).replace(_EACH, plan.environment))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_json(plan, tool_version=__version__), encoding="utf-8")
 
 
 def _exit_code(plan: Plan | None, detailed: bool) -> int:
@@ -294,6 +309,7 @@ def _plan_many(
     env_dirs: tuple[Path, ...],
     output: str,
     *,
+    out_file: Path | None,
     detailed_exitcode: bool,
     color: bool,
     trusted_base: Path | None,
@@ -329,6 +345,8 @@ def _plan_many(
             click.echo(f"==> {env_dir} <==")
         if plan is not None and output != "json":
             click.echo(_render(plan, output, color))
+        if plan is not None and out_file is not None:
+            _save(plan, out_file)
         if message is not None:
             click.secho(f"error: {env_dir}: {message}", fg="red", err=True)
     if output == "json":

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler.clients.session import Clients
-from reconciler.core.environment import Environment
+from reconciler.clients.session import Clients, SharedCluster
+from reconciler.core.environment import Connection, Environment, MskRef
 from reconciler.core.errors import ReconcilerError, Unavailable
 from reconciler.engine.load import load, load_environment
 from reconciler.engine.model import Desired, Observed
@@ -33,10 +33,32 @@ from reconciler.specs.trust import check_trusted
 from reconciler.specs.variables import resolve
 
 
-def connect(environment: Environment, environ: Mapping[str, str] | None = None) -> Clients:
+class Shared:
+    """What environments planned together (`plan DIR...`) that connect exactly alike share:
+    one cluster, so one read of its shape and Metadata (`SharedCluster`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._reads: dict[tuple[Connection, MskRef | None], SharedCluster] = {}
+
+    def clients(self, connection: Connection, msk: MskRef | None) -> Clients:
+        with self._lock:
+            read = self._reads.setdefault((connection, msk), SharedCluster())
+        return Clients(connection, msk, read)
+
+
+def connect(
+    environment: Environment,
+    environ: Mapping[str, str] | None = None,
+    shared: Shared | None = None,
+) -> Clients:
     """The clients of an environment's connection, every `${VAR}` expanded (unset: a
-    SpecError before any network call)."""
-    return Clients(resolve(environment, environ), environment.msk)
+    SpecError before any network call); `shared`: with the cluster read of environments
+    planned beside it that connect exactly alike."""
+    connection = resolve(environment, environ)
+    if shared is not None:
+        return shared.clients(connection, environment.msk)
+    return Clients(connection, environment.msk)
 
 
 def load_trusted(
@@ -124,7 +146,9 @@ def _start(
     environ: Mapping[str, str] | None,
     mode: Mode,
     trusted_base: Path | None,
+    *,
     allow_outside_repo: bool,
+    shared: Shared | None,
 ) -> _Early | None:
     """The early reads, once the Environment alone passes every check `load` and the trust
     check make of it; None (nothing contacted) otherwise."""
@@ -134,7 +158,7 @@ def _start(
     try:
         if trusted_base is not None:
             check_trusted(Path(env_dir), trusted_base)
-        clients = connect(loading.environment, environ)
+        clients = connect(loading.environment, environ, shared)
     except ReconcilerError:  # reported after loading, in the usual order
         return None
     return _Early(clients, loading, mode)
@@ -156,15 +180,19 @@ def observe_environment(
     mode: Mode = Mode.PLAN,
     trusted_base: Path | None = None,
     allow_outside_repo: bool = False,
+    shared: Shared | None = None,
 ) -> Opened:
     """Load ENV_DIR (trusted as `load_trusted` says) and observe every kind, the cluster
     read while the specs load. Should the loaded Environment differ from the one read first
-    (its file edited meanwhile), the early reads are dropped and it observes afresh."""
-    early = _start(env_dir, environ, mode, trusted_base, allow_outside_repo)
+    (its file edited meanwhile), the early reads are dropped and it observes afresh.
+    `shared`: the clients of environments planned beside it (`Shared`)."""
+    early = _start(
+        env_dir, environ, mode, trusted_base, allow_outside_repo=allow_outside_repo, shared=shared
+    )
     desired = load_trusted(
         env_dir, trusted_base=trusted_base, allow_outside_repo=allow_outside_repo
     )
-    clients = connect(desired.environment, environ)
+    clients = connect(desired.environment, environ, shared)
     if early is None or early.environment != desired.environment:
         return Opened(desired, clients, observe(desired, clients, mode))
     return Opened(desired, early.clients, early.finish(desired))

@@ -20,7 +20,7 @@ from reconciler.core.changes import blocked
 from reconciler.core.digests import digest
 from reconciler.core.model import Change, Cost, Orphan, Plan
 from reconciler.engine.model import Desired, Observed
-from reconciler.engine.observe import observe_environment
+from reconciler.engine.observe import Shared, observe_environment
 from reconciler.kinds.base import Context, Mode
 from reconciler.kinds.registry import CHECKS, KINDS
 
@@ -126,6 +126,7 @@ def plan_environment(
     validate: bool = True,
     trusted_base: Path | None = None,
     allow_outside_repo: bool = False,
+    shared: Shared | None = None,
 ) -> Planned:
     """Observe every kind once (while the specs load: `engine.observe`), and plan.
 
@@ -139,6 +140,7 @@ def plan_environment(
         mode=mode,
         trusted_base=trusted_base,
         allow_outside_repo=allow_outside_repo,
+        shared=shared,
     )
     plan = build_plan(opened.desired, opened.observed)
     if validate:
@@ -162,11 +164,19 @@ def plan_environments(
 
     Yields each directory's plan, or what failed it, in the order given, each as soon as
     it and every one before it are done; one environment's failure never stops another's.
+    Environments that connect exactly alike share one read of their cluster's Metadata
+    (`Shared`).
     """
+
+    shared = Shared()
 
     def one(env_dir: Path) -> Plan:
         planned = plan_environment(
-            env_dir, environ, trusted_base=trusted_base, allow_outside_repo=allow_outside_repo
+            env_dir,
+            environ,
+            trusted_base=trusted_base,
+            allow_outside_repo=allow_outside_repo,
+            shared=shared,
         )
         return planned.plan  # the observed state and the clients are dropped as it ends
 

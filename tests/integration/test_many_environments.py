@@ -115,5 +115,11 @@ def test_a_shared_change_shows_in_every_environment_that_includes_it(
     for section in sections:
         assert f"{topic_prefix}shared" in section and "1 to create" in section
 
-    assert plan(*dirs, "--out", tmp_path / "plan.json").exit_code == 1
+    assert plan(*dirs, "--out", tmp_path / "plan.json").exit_code == 1  # which one?
     assert not (tmp_path / "plan.json").exists()
+    saved = plan(*dirs, "--out", tmp_path / "out" / "{environment}" / "plan.json")
+    assert saved.exit_code == 0, saved.output
+    for name in ("one", "two", "three"):
+        document = json.loads((tmp_path / "out" / name / "plan.json").read_text())
+        assert document["environment"] == name
+        assert [c["name"] for c in document["changes"]] == [f"{topic_prefix}shared"]
