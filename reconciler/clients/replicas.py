@@ -307,9 +307,7 @@ class ReplicaAdmin:
         out: dict[str, str | None] = {}
         for request in requests:
             try:
-                answered = self.admin.alter_configs(
-                    request, validate_only=validate_only, raise_on_unknown=False, incremental=True
-                )
+                answered = self._alter(request, validate_only)
             except kafka_errors.KafkaError as exc:
                 out.update((_name(r), error_name(exc)) for r in request)
                 continue
@@ -317,6 +315,22 @@ class ReplicaAdmin:
                 for name, result in by_name.items():
                     out[f"{kind} {name}"] = None if result == "OK" else str(result)
         return out
+
+    def _alter(self, request: list[ConfigResource], validate_only: bool) -> Any:
+        """IncrementalAlterConfigs. A broker's request can reach only that broker; the
+        topics' may go to any, so it is sent again when the broker it went to is gone
+        (kafka-python then picks another)."""
+        broker = request[0].resource_type == ConfigResourceType.BROKER
+        attempts = 1 if broker else _ROUTING_ATTEMPTS
+        for attempt in range(attempts):
+            try:
+                return self.admin.alter_configs(
+                    request, validate_only=validate_only, raise_on_unknown=False, incremental=True
+                )
+            except _UNREACHABLE:
+                if attempt + 1 == attempts:
+                    raise
+        raise AssertionError("unreachable")
 
 
 def _ops(ops: Mapping[str, str | None]) -> dict[str, Any]:

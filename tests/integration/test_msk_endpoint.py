@@ -545,6 +545,14 @@ def test_every_implemented_operation_answers_in_botocore_shapes(
     kafka.list_cluster_operations(ClusterArn=arn)
     kafka.list_cluster_operations_v2(ClusterArn=arn)
     refused(kafka.describe_cluster_v2, ClusterArn=arn + "-missing")
+    # A secret MSK refuses by its name alone, on a cluster with SCRAM (test_msk_scram.py
+    # associates real secrets from Secrets Manager).
+    scram = {"Sasl": {"Scram": {"Enabled": True}}}
+    with_scram, _ = create_active(kafka, ClientAuthentication=scram, name="scram")
+    plain = f"{with_scram.split(':cluster/')[0].replace(':kafka:', ':secretsmanager:')}:secret:a"
+    for call in (kafka.batch_associate_scram_secret, kafka.batch_disassociate_scram_secret):
+        assert call(ClusterArn=with_scram, SecretArnList=[plain])["UnprocessedScramSecrets"]
+    assert kafka.list_scram_secrets(ClusterArn=with_scram)["SecretArnList"] == []
     # The topic operations need a real Kafka cluster: test_msk_topics.py exercises them.
     assert wire.operations == set(IMPLEMENTED) - set(TOPIC_OPERATIONS)
     assert wire.problems() == []

@@ -309,13 +309,15 @@ def move_replicas(
     return _results(run, failure)
 
 
-def _throttles_gone(clients: Clients, topics: Collection[str], seconds: float) -> list[str]:
-    """Wait until every broker reports the topics' throttled replicas gone. Each answers from
-    its own copy of the metadata, a moment behind the controller; the read-back of a normal
-    apply checks the same through every broker."""
+def _throttles_gone(
+    clients: Clients, topics: Collection[str], live: Collection[int], seconds: float
+) -> list[str]:
+    """Wait until every `live` broker reports the topics' throttled replicas gone. Each
+    answers from its own copy of the metadata, a moment behind the controller; the read-back
+    of a normal apply checks the same through every broker."""
     if not topics:
         return []
-    admins = [clients.kafka_on(b) for b in clients.cluster()[0].brokers]
+    admins = [clients.kafka_on(b) for b in clients.cluster()[0].brokers if b.node_id in live]
     deadline = time.monotonic() + seconds
     while True:
         left = {
@@ -349,7 +351,8 @@ def _clean_up(
     try:
         refused = _set_throttles(run.admin, _cleared(throttles))
         if not refused:
-            refused = _throttles_gone(run.clients, throttles[1], options.settle_seconds)
+            live = run.admin.live_brokers()  # a broker that left cannot be asked
+            refused = _throttles_gone(run.clients, throttles[1], live, options.settle_seconds)
     except ReconcilerError as exc:
         refused = [str(exc)]
     left = (
