@@ -21,6 +21,7 @@ from reconciler.kinds.base import Loading
 from reconciler.kinds.registry import KINDS
 from reconciler.specs import environment as env_kind
 from reconciler.specs.boundaries import Boundary, misplaced_variables, repository_root
+from reconciler.specs.collector import collector_paused
 from reconciler.specs.files import display_path, yaml_files
 from reconciler.specs.schema import check_document
 from reconciler.specs.secrets import literal_secrets
@@ -152,7 +153,13 @@ def load(
     `allow_outside_repo`. `import` reads the specs without the files it is about to rewrite
     (`leave_out`), and `partial`: its own documents are still to come.
     """
-    root = Path(env_dir)
+    with collector_paused():
+        return _load(Path(env_dir), allow_outside_repo, leave_out, partial)
+
+
+def _load(
+    root: Path, allow_outside_repo: bool, leave_out: Collection[Path], partial: bool
+) -> Desired:
     if not root.is_dir():
         raise SpecError(
             [

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, NamedTuple
 
 from reconciler.core.configs.topic import (
     ConfigValueError,
@@ -34,13 +34,21 @@ from reconciler.kinds.topic.model import (
 from reconciler.specs.yaml_source import Document, PathKey
 
 
-@dataclass
-class _Value:
-    """A value and where it came from, so merged topics still point at the right line."""
+class _Value(NamedTuple):
+    """A value and where it came from, so merged topics still point at the right line (the
+    location is looked up only for a problem: most values never need it)."""
 
     value: Any
-    location: Location
-    key: Location
+    doc: Document
+    path: PathKey
+
+    @property
+    def location(self) -> Location:
+        return self.doc.location(self.path)
+
+    @property
+    def key(self) -> Location:
+        return self.doc.key_location(self.path)
 
 
 @dataclass
@@ -54,11 +62,9 @@ class _Draft:
     def merge(self, fields: Mapping[str, Any], doc: Document, path: PathKey) -> None:
         for key in ("partitions", "replicationFactor"):
             if key in fields:
-                where = (*path, key)
-                self.fields[key] = _Value(fields[key], doc.location(where), doc.key_location(where))
+                self.fields[key] = _Value(fields[key], doc, (*path, key))
         for key, value in (fields.get("config") or {}).items():
-            where = (*path, "config", key)
-            self.config[key] = _Value(value, doc.location(where), doc.key_location(where))
+            self.config[key] = _Value(value, doc, (*path, "config", key))
 
 
 def _section(loading: Loading, name: str) -> Mapping[str, Any]:
