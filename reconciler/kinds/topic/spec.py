@@ -93,7 +93,33 @@ def _apply_overrides(
             draft.merge(fields, env_doc, path)
 
 
-def _finish(draft: _Draft, problems: list[SpecProblem]) -> TopicSpec | None:
+class _Normalized:
+    """`normalize` remembered per (config, value): thousands of topics share a few dozen
+    values (`7d`, `compact`), and turning `7d` into milliseconds is the costly part. Keyed by
+    the value's type too, so `true` and `1` stay apart."""
+
+    def __init__(self) -> None:
+        self.known: dict[tuple[str, type, Any], str | ConfigValueError] = {}
+
+    def __call__(self, key: str, value: Any) -> str:
+        if isinstance(value, list):  # unhashable, and rare enough
+            return normalize(key, value)
+        cache_key = (key, type(value), value)
+        found = self.known.get(cache_key)
+        if found is None:
+            try:
+                found = normalize(key, value)
+            except ConfigValueError as exc:
+                found = exc
+            self.known[cache_key] = found
+        if isinstance(found, ConfigValueError):
+            raise found
+        return found
+
+
+def _finish(
+    draft: _Draft, problems: list[SpecProblem], normalized: _Normalized
+) -> TopicSpec | None:
     ok = True
     for key in ("partitions", "replicationFactor"):
         if key not in draft.fields:
@@ -109,7 +135,7 @@ def _finish(draft: _Draft, problems: list[SpecProblem]) -> TopicSpec | None:
     config: dict[str, str] = {}
     for key, item in draft.config.items():
         try:
-            config[key] = normalize(key, item.value)
+            config[key] = normalized(key, item.value)
         except ConfigValueError as exc:
             ok = False
             where = item.key if isinstance(exc, UnknownConfigError) else item.location
@@ -215,8 +241,9 @@ def load_topics(docs: Sequence[Document], loading: Loading) -> tuple[Topics, lis
     if loading.document is not None:
         _apply_overrides(loading.document, drafts, problems, loading.partial)
     topics = {}
+    normalized = _Normalized()
     for name, draft in drafts.items():
-        topic = _finish(draft, problems)
+        topic = _finish(draft, problems, normalized)
         if topic is not None:
             topics[name] = topic
     desired = Topics(
