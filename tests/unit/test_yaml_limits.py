@@ -3,6 +3,7 @@ bounded memory, and legitimate anchors, aliases and merge keys still work."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bench import hostile
 from reconciler.cli import main
 from reconciler.specs import yaml_source
 from reconciler.specs.yaml_source import load_documents
@@ -26,15 +28,6 @@ ENVIRONMENT = (
 )
 
 
-def laughs(levels: int = 9) -> str:
-    """The billion laughs: each level is nine aliases of the one before."""
-    lines = ['a0: &a0 "lol"']
-    for level in range(1, levels + 1):
-        items = ", ".join(f"*a{level - 1}" for _ in range(9))
-        lines.append(f"a{level}: &a{level} [{items}]")
-    return "\n".join(lines) + "\n"
-
-
 def problems_of(tmp_path: Path, text: str) -> list[str]:
     path = tmp_path / "specs.yaml"
     path.write_text(text, encoding="utf-8")
@@ -44,6 +37,7 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
 
 # -- hostile inputs, each in a child process: bounded time (a timeout) and memory (an rlimit) --
 
+ROOT = Path(__file__).resolve().parents[2]
 #: Address space of the child: expanding or copying what these inputs describe needs far more.
 MEMORY = 2**30
 
@@ -61,7 +55,12 @@ def validate_guarded(directory: Path) -> subprocess.CompletedProcess[str]:
         """
     )
     return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=HANG
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=HANG,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},  # this checkout's reconciler
     )
 
 
@@ -79,14 +78,14 @@ def refused(tmp_path: Path, text: str) -> str:
 def test_the_alias_bomb_is_refused_in_bounded_time_and_memory(tmp_path: Path) -> None:
     """Expanding it would need far more than the child's 1 GiB (and a MemoryError would be
     a traceback, not this error)."""
-    problem = refused(tmp_path, laughs())
+    problem = refused(tmp_path, hostile.laughs())
     assert problem.startswith("hostile.yaml:")
     assert "aliases expand this document to more than" in problem
 
 
 def test_deep_nesting_is_refused_before_libyaml_recurses(tmp_path: Path) -> None:
     """libyaml's composer crashes the process near 100,000 levels; the reader never composes."""
-    problem = refused(tmp_path, "x: " + "[" * 200_000 + "]" * 200_000 + "\n")
+    problem = refused(tmp_path, hostile.deep_flow())
     assert problem.startswith("hostile.yaml:1:") and "nested more than 64 levels deep" in problem
 
 
@@ -175,22 +174,19 @@ def test_validate_refuses_a_hostile_file_with_exit_1(tmp_path: Path) -> None:
 def test_many_anchors_cost_linear_time(tmp_path: Path) -> None:
     """Each anchor's marks are shared, not copied: 20,000 anchored mappings, one in ten
     aliased, are read in one pass (copying the marks took a minute: quadratic)."""
-    lines = [f"k{i}: &a{i} {{x: 1, y: [1, 2]}}" for i in range(20_000)]
-    lines += [f"r{i}: *a{i}" for i in range(0, 20_000, 10)]
-    problem = refused(tmp_path, "\n".join(lines) + "\nunknownTopLevel: 1\n")
+    problem = refused(tmp_path, hostile.many_anchors(20_000))
     assert "apiVersion" in problem  # read through to the end, then the envelope is checked
 
 
 def test_the_aliases_of_one_document_are_bounded(tmp_path: Path) -> None:
-    items = ", ".join("*v" for _ in range(yaml_source.MAX_ALIASES + 1))
-    problem = refused(tmp_path, f"v: &v 1\nlist: [{items}]\n")
+    problem = refused(tmp_path, hostile.many_aliases(yaml_source.MAX_ALIASES + 1))
     assert problem.startswith("hostile.yaml:2:")
     assert "more than 10,000 aliases in one document" in problem
 
 
 def test_a_long_base_60_number_is_refused_before_it_is_computed(tmp_path: Path) -> None:
     """YAML 1.1 reads 1:2:3 as 3723; PyYAML computes a long one in quadratic time."""
-    problem = refused(tmp_path, "a: 1" + ":5" * 1_000_000 + "\n")
+    problem = refused(tmp_path, hostile.base_60(1_000_000))
     assert problem.startswith("hostile.yaml:1:4:")
     assert "a number written with more than 100 characters" in problem
 
@@ -202,8 +198,8 @@ def test_short_base_60_numbers_still_read_as_safe_load_reads_them(tmp_path: Path
 
 
 def test_an_integer_past_pythons_digit_limit_is_a_located_problem(tmp_path: Path) -> None:
-    problem = refused(tmp_path, "apiVersion: reconciler/v1\nkind: Topic\nn: " + "9" * 5000 + "\n")
-    assert problem.startswith("hostile.yaml:3:4:")
+    problem = refused(tmp_path, hostile.long_integer(5000))
+    assert problem.startswith("hostile.yaml:1:4:")
     assert "more than 100 characters" in problem
 
 
@@ -216,16 +212,13 @@ def test_a_value_that_looks_like_a_date_but_is_none_is_a_located_problem(tmp_pat
 def test_nesting_through_aliases_is_bounded(tmp_path: Path) -> None:
     """Each anchor nests 40 levels and holds the one before: 400 levels with 40 open at a
     time. Unbounded, the values' own depth makes Python's recursion fail later."""
-    lines = ["a0: &a0 " + "[" * 40 + "x" + "]" * 40]
-    for level in range(1, 10):
-        lines.append(f"a{level}: &a{level} " + "[" * 40 + f"*a{level - 1}" + "]" * 40)
-    problem = refused(tmp_path, "\n".join(lines) + "\n")
+    problem = refused(tmp_path, hostile.alias_nesting(40, 10))
     assert problem.startswith("hostile.yaml:2:")
     assert "nested more than 64 levels deep (aliases included)" in problem
 
 
 def test_deep_plain_nesting_is_refused_in_a_bounded_child(tmp_path: Path) -> None:
-    problem = refused(tmp_path, "a:\n" + "".join("  " * i + "- \n" for i in range(1, 2000)))
+    problem = refused(tmp_path, hostile.deep_block(2000))
     assert "nested more than 64 levels deep" in problem
 
 
