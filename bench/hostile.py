@@ -60,6 +60,16 @@ def deep_block(levels: int = 2000) -> str:
     return "a:\n" + "".join("  " * i + "- \n" for i in range(1, levels))
 
 
+def credential_words(repeat: int = 200_000) -> str:
+    """One 1.6 MB line of `password`: the literal-secret scan backtracked on it in cubic time."""
+    return "x: " + "password" * repeat + "\n"
+
+
+def literal_tokens(count: int = 20_000) -> str:
+    """`count` literal credentials: each a problem, located without counting from the top."""
+    return "".join(f"token{i}: x{i}\n" for i in range(count))
+
+
 #: Name -> (what it is, how to make it), in the order the benchmark reports them.
 INPUTS: Mapping[str, tuple[str, Callable[[], str]]] = {
     "billion laughs (9 levels of 9 aliases)": ("aliases expand", laughs),
@@ -70,4 +80,6 @@ INPUTS: Mapping[str, tuple[str, Callable[[], str]]] = {
     "10,001 aliases of one scalar": ("aliases in one document", lambda: many_aliases(10_001)),
     "base-60 integer of 1,000,000 parts": ("more than 100 characters", base_60),
     "integer of 5,000 digits": ("more than 100 characters", long_integer),
+    "a 1.6 MB line of `password` (read in full)": ("apiVersion", credential_words),
+    "20,000 literal tokens": ("a literal value for a credential", literal_tokens),
 }

@@ -65,14 +65,15 @@ def validate_guarded(directory: Path) -> subprocess.CompletedProcess[str]:
 
 
 def refused(tmp_path: Path, text: str) -> str:
-    """The problem `validate` reports for a spec file holding `text`: exit 1, no traceback."""
+    """The first problem `validate` reports for a spec file holding `text`: exit 1, no
+    traceback."""
     (tmp_path / "env.yaml").write_text(ENVIRONMENT, encoding="utf-8")
     (tmp_path / "hostile.yaml").write_text(text, encoding="utf-8")
     result = validate_guarded(tmp_path)
     assert result.returncode == 1, result.stderr[-2000:]
     assert "Traceback" not in result.stderr and "RecursionError" not in result.stderr
-    [line] = [line for line in result.stderr.splitlines() if "hostile.yaml:" in line]
-    return "hostile.yaml:" + line.split("hostile.yaml:", 1)[1]
+    first = next(line for line in result.stderr.splitlines() if "hostile.yaml:" in line)
+    return "hostile.yaml:" + first.split("hostile.yaml:", 1)[1]
 
 
 def test_the_alias_bomb_is_refused_in_bounded_time_and_memory(tmp_path: Path) -> None:
@@ -250,3 +251,19 @@ def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "specs.yaml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_a_long_line_of_credential_words_is_scanned_in_linear_time(tmp_path: Path) -> None:
+    """The literal-secret scan backtracked in cubic time on such a line (4 s for 1.6 KB)."""
+    problem = refused(tmp_path, hostile.credential_words(200_000))
+    assert "apiVersion" in problem
+
+
+def test_many_literal_secrets_are_each_located(tmp_path: Path) -> None:
+    (tmp_path / "env.yaml").write_text(ENVIRONMENT, encoding="utf-8")
+    (tmp_path / "hostile.yaml").write_text(hostile.literal_tokens(20_000), encoding="utf-8")
+    result = validate_guarded(tmp_path)
+    assert result.returncode == 1
+    located = [line for line in result.stderr.splitlines() if "a literal value" in line]
+    assert len(located) == 20_000
+    assert "hostile.yaml:20000:13: token19999: a literal value for a credential" in located[-1]
