@@ -173,7 +173,7 @@ class _Reader:
         self.loader: Any = _Loader(text)  # the stubs leave its event calls untyped
         self.problems: list[SpecProblem] = []
         self.documents: list[Document] = []
-        self.scalars: dict[tuple[str, str | None, tuple[bool, bool]], tuple[Any, str]] = {}
+        self.plain: dict[str, tuple[Any, str]] = {}
         self.anchors: dict[str, _Anchor] = {}
         self.stack: list[_Frame] = []
         self.written = self.expanded = self.aliases = 0
@@ -186,8 +186,9 @@ class _Reader:
         return _Stop()
 
     def scalar(self, event: Any) -> tuple[Any, str]:
-        """The value of a scalar as safe_load constructs it, and its resolved tag (cached by
-        what is written: specs repeat their keys and most of their values)."""
+        """The value of a scalar as safe_load constructs it, and its resolved tag; plain
+        untagged ones are remembered by their text (specs repeat their keys and most of
+        their values)."""
         tag = event.tag
         if tag is None or tag == "!":
             tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
@@ -195,8 +196,8 @@ class _Reader:
             result: tuple[Any, str] = (event.value, tag)
         else:
             result = (self.construct(event, tag), tag)
-        if isinstance(result[0], str | int | float | bool | type(None)):
-            self.scalars[(event.value, event.tag, event.implicit)] = result
+        if event.tag is None and event.implicit[0]:
+            self.plain[event.value] = result
         return result
 
     def construct(self, event: Any, tag: str) -> Any:
@@ -226,16 +227,10 @@ class _Reader:
     def document(self, index: int) -> Document | None:
         """Read events up to the document's end. The hot path, a scalar key or value of a
         mapping (most events of a spec), is inline, on local names."""
-        self.anchors = {}
-        stack: list[_Frame] = []
-        self.stack = stack
-        self.written = self.expanded = self.aliases = 0
-        self.root: Any = None
-        self.root_mark: Any = None
-        self.root_marks: Any = None
+        stack = self.start_document()
         written = 0
         get = self.loader.get_event
-        scalars = self.scalars
+        plain = self.plain
         top: _Frame | None = None
         scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
         mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
@@ -245,8 +240,13 @@ class _Reader:
             kind = type(event)
             written += 1
             if kind is scalar_event:
-                found = scalars.get((event.value, event.tag, event.implicit))
-                value, tag = self.scalar(event) if found is None else found
+                if event.tag is not None:
+                    value, tag = self.scalar(event)
+                elif event.implicit[0]:  # plain: resolved as YAML 1.1 says, once per text
+                    found = plain.get(event.value)
+                    value, tag = self.scalar(event) if found is None else found
+                else:  # quoted or a block scalar, untagged: always text
+                    value, tag = event.value, _STR
                 if top is not None and top.is_map and event.anchor is None:
                     if not top.has_key:
                         if tag != _MERGE_TAG and value not in top.marks:
@@ -273,6 +273,16 @@ class _Reader:
         if written == 1:  # nothing but its end
             return None
         return Document(self.root, self.file, index, self.root_mark, self.root_marks)
+
+    def start_document(self) -> list[_Frame]:
+        """Forget the last document's anchors and counts; its (empty) stack of collections."""
+        self.anchors = {}
+        self.stack = []
+        self.written = self.expanded = self.aliases = 0
+        self.root: Any = None
+        self.root_mark: Any = None
+        self.root_marks: Any = None
+        return self.stack
 
     def open(self, event: Any, is_map: bool) -> None:
         mark = event.start_mark
