@@ -263,6 +263,7 @@ class CliRun:
     code: int
     stdout: str
     stderr: str
+    cpu_seconds: float = 0.0
 
     def failure(self, expected: str) -> BenchError:
         tail = "\n".join((self.stderr or self.stdout).strip().splitlines()[-15:])
@@ -291,8 +292,11 @@ _RSS_UNIT = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS
 GNU_TIME = "/usr/bin/time"
 
 
-def run_cli(args: Sequence[str]) -> CliRun:
-    """Run the reconciler CLI; wall time from spawn to exit, and the command's peak RSS."""
+def run_cli(
+    args: Sequence[str], command: Sequence[str] | None = None, cwd: Path | None = None
+) -> CliRun:
+    """Run the reconciler CLI (`command`, default the installed one); wall time from spawn
+    to exit, the command's peak RSS and its CPU time (user + system, children included)."""
     with (
         tempfile.TemporaryFile() as out,
         tempfile.TemporaryFile() as err,
@@ -301,10 +305,11 @@ def run_cli(args: Sequence[str]) -> CliRun:
         wrapper = [GNU_TIME, "-f", "%M", "-o", rss.name] if os.access(GNU_TIME, os.X_OK) else []
         start = time.perf_counter()
         proc = subprocess.Popen(
-            [*wrapper, *reconciler_command(), *args],
+            [*wrapper, *(command or reconciler_command()), *args],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=err,
+            cwd=cwd,
         )
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
@@ -322,6 +327,7 @@ def run_cli(args: Sequence[str]) -> CliRun:
             proc.returncode,
             out.read().decode(errors="replace"),
             err.read().decode(errors="replace"),
+            usage.ru_utime + usage.ru_stime,
         )
 
 

@@ -187,7 +187,7 @@ def _status_line() -> Any:
 
 
 @main.command()
-@click.argument("env_dir", type=ENV_DIR)
+@click.argument("env_dirs", nargs=-1, required=True, type=ENV_DIR, metavar="ENV_DIR...")
 @click.option(
     "--output",
     "-o",
@@ -200,7 +200,8 @@ def _status_line() -> Any:
     "--out",
     "out_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also save the plan as JSON here, for `apply --plan`.",
+    help="Also save the plan as JSON here, for `apply --plan`; with several ENV_DIRs, a "
+    "path with {environment} in it (out/{environment}/plan.json), one file each.",
 )
 @click.option(
     "--detailed-exitcode",
@@ -225,7 +226,7 @@ def _status_line() -> Any:
 @_outside_repo
 def plan(
     *,
-    env_dir: Path,
+    env_dirs: tuple[Path, ...],
     output: str,
     out_file: Path | None,
     detailed_exitcode: bool,
@@ -234,7 +235,32 @@ def plan(
     trusted_base: Path | None,
     allow_outside_repo: bool,
 ) -> None:
-    """Show what apply would change in ENV_DIR's cluster. Writes nothing to the cluster."""
+    """Show what apply would change in ENV_DIR's cluster. Writes nothing to the cluster.
+
+    Several ENV_DIRs are planned at once, one output each in the order given (JSON: one
+    document, see the README); the exit code is 1 when any failed, else 2 when any has
+    changes (with --detailed-exitcode), else 0.
+    """
+    if len(env_dirs) > 1:
+        if observed_file is not None:
+            _fail("--observed takes one ENV_DIR: plan against each snapshot on its own")
+        if out_file is not None and _EACH not in str(out_file):
+            _fail(
+                f"with several ENV_DIRs, --out names one file per environment: put {_EACH} "
+                f"in it, e.g. --out 'out/{_EACH}/plan.json'"
+            )
+        sys.exit(
+            _plan_many(
+                env_dirs,
+                output,
+                out_file=out_file,
+                detailed_exitcode=detailed_exitcode,
+                color=_color(color),
+                trusted_base=trusted_base,
+                allow_outside_repo=allow_outside_repo,
+            )
+        )
+    [env_dir] = env_dirs
     if observed_file is not None:
         from reconciler.engine.snapshot import plan_from_snapshot
 
@@ -252,13 +278,81 @@ def plan(
         ).plan
     click.echo(_render(result, output, _color(color)), nl=output != "json")
     if out_file is not None:
-        from reconciler.render.plan_json import render_json
-
-        out_file.write_text(render_json(result, tool_version=__version__), encoding="utf-8")
+        _save(result, out_file)
     if result.errors:
         _fail(f"{len(result.errors)} change(s) cannot be made; see the reasons above")
     if detailed_exitcode and result.has_changes:
         sys.exit(EXIT_CHANGES)
+
+
+#: In `plan --out` with several ENV_DIRs: where each environment's name goes.
+_EACH = "{environment}"
+
+
+def _save(plan: Plan, out_file: Path) -> None:
+    """The plan JSON, for `apply --plan` (`{environment}` in the path: its name)."""
+    from reconciler.render.plan_json import render_json
+
+    path = Path(str(out_file).replace(_EACH, plan.environment))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_json(plan, tool_version=__version__), encoding="utf-8")
+
+
+def _exit_code(plan: Plan | None, detailed: bool) -> int:
+    """What `plan` of one environment exits with (None: it could not be planned)."""
+    if plan is None or plan.errors:
+        return EXIT_ERROR
+    return EXIT_CHANGES if detailed and plan.has_changes else EXIT_OK
+
+
+def _plan_many(
+    env_dirs: tuple[Path, ...],
+    output: str,
+    *,
+    out_file: Path | None,
+    detailed_exitcode: bool,
+    color: bool,
+    trusted_base: Path | None,
+    allow_outside_repo: bool,
+) -> int:
+    """`plan DIR...`: each environment's output whole, in the order given, as soon as it
+    and those before it are planned; returns the combined exit code."""
+    from reconciler.engine.plan import plan_environments
+    from reconciler.render.plan_json import EnvironmentOutcome, render_environments_json
+
+    outcomes = []
+    results = plan_environments(
+        env_dirs, trusted_base=trusted_base, allow_outside_repo=allow_outside_repo
+    )
+    for env_dir, result in results:
+        plan, error = (None, result) if isinstance(result, Exception) else (result, None)
+        message = None
+        if error is not None:
+            if not isinstance(error, (ReconcilerError, OSError)) and not _library_error(error):
+                raise error
+            message = (
+                str(error)
+                if isinstance(error, (ReconcilerError, OSError))
+                else (f"{type(error).__name__}: {error}")
+            )
+        elif plan is not None and plan.errors:
+            message = f"{len(plan.errors)} change(s) cannot be made; see the reasons above"
+        outcome = EnvironmentOutcome(
+            str(env_dir), _exit_code(plan, detailed_exitcode), plan, message
+        )
+        outcomes.append(outcome)
+        if output == "text":
+            click.echo(f"==> {env_dir} <==")
+        if plan is not None and output != "json":
+            click.echo(_render(plan, output, color))
+        if plan is not None and out_file is not None:
+            _save(plan, out_file)
+        if message is not None:
+            click.secho(f"error: {env_dir}: {message}", fg="red", err=True)
+    if output == "json":
+        click.echo(render_environments_json(outcomes, tool_version=__version__), nl=False)
+    codes = {o.exit_code for o in outcomes}
+    return EXIT_ERROR if EXIT_ERROR in codes else max(codes)
 
 
 @main.command()
@@ -323,6 +417,7 @@ def apply(
             _fail("refusing to apply without confirmation: pass --auto-approve in automation")
         if not click.confirm("Apply these changes?", default=False):
             _fail("cancelled; nothing was applied")
+        planned = replace(planned, validated=False)  # time passed: validate the writes again
         if plan_file is not None:  # the prompt may have waited for hours: look again
             planned = plan_environment(
                 env_dir, mode=Mode.AGREED, allow_outside_repo=allow_outside_repo
@@ -378,14 +473,12 @@ def reassignments(
     A cancelled reassignment puts its partition back on the replicas it had before the move
     (replicas it was copying to are dropped), and the throttles of those topics are removed.
     """
-    from reconciler.clients.session import Clients
-    from reconciler.engine.load import load
+    from reconciler.engine.observe import connect, load_trusted
     from reconciler.kinds.topic.model import KIND
     from reconciler.kinds.topic.reassign import cancel_in_flight, managed_in_flight
-    from reconciler.specs.variables import resolve
 
-    desired = load(env_dir, allow_outside_repo=allow_outside_repo)
-    clients = Clients(resolve(desired.environment), desired.environment.msk)
+    desired = load_trusted(env_dir, allow_outside_repo=allow_outside_repo)
+    clients = connect(desired.environment)
     owned = desired.kinds[KIND]
     flights = managed_in_flight(clients, owned, topics)
     for (topic, partition), (original, target) in flights.items():

@@ -1,5 +1,5 @@
-"""AWS APIs (MSK, CloudWatch Logs, EC2) behind one facade: the only importer of boto3 and
-botocore.
+"""AWS APIs (MSK, CloudWatch Logs, EC2, Secrets Manager) behind one facade: the only
+importer of boto3 and botocore.
 
 `Service.call` and `Service.pages` return plain dicts and turn botocore's exceptions into
 `core.errors.ApiError` (the service refused: its code and message) or `ConnectionFailure`
@@ -127,6 +127,26 @@ def logs_service(region: str | None, endpoint_url: str | None = None) -> Service
 
 def ec2_service(region: str | None, endpoint_url: str | None = None) -> Service:
     return _service(lambda: ec2_client(region, endpoint_url), "EC2")
+
+
+def secrets_service(region: str | None, endpoint_url: str | None = None) -> Service:
+    """Secrets Manager, for the secrets of MSK's SCRAM users (their metadata, never values);
+    AWS_ENDPOINT_URL_SECRETS_MANAGER applies."""
+
+    url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_SECRETS_MANAGER", "")
+    local = _loopback_credentials(url) if url else {}
+
+    def make() -> Any:
+        return boto3.client(
+            "secretsmanager",
+            region_name=region,
+            endpoint_url=endpoint_url,
+            config=retry_config(),
+            aws_access_key_id=local.get("aws_access_key_id"),
+            aws_secret_access_key=local.get("aws_secret_access_key"),
+        )
+
+    return _service(make, "Secrets Manager")
 
 
 def _service(make: Any, label: str) -> Service:

@@ -18,8 +18,9 @@ from dataclasses import replace
 from itertools import islice
 from typing import Any
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaException, TopicCollection
 from confluent_kafka.admin import (
+    AclBinding,
     AclBindingFilter,
     AclOperation,
     AclPermissionType,
@@ -32,9 +33,16 @@ from confluent_kafka.admin import (
     NewTopic,
     ResourcePatternType,
     ResourceType,
+    ScramCredentialInfo,
+    ScramMechanism,
+    UserScramCredentialAlteration,
+    UserScramCredentialDeletion,
+    UserScramCredentialUpsertion,
 )
 
 from reconciler import __version__
+from reconciler.clients import iam
+from reconciler.clients.access import AclEntry, ScramCredential, ScramUpsert
 from reconciler.clients.topics import (
     KAFKA_API,
     ConfigOp,
@@ -107,11 +115,53 @@ def client_config(conn: Connection) -> dict[str, Any]:
         config["ssl.endpoint.identification.algorithm"] = (
             "https" if conn.verify_hostname else "none"
         )
-    if conn.sasl_mechanism:
+    if conn.sasl_mechanism == iam.MECHANISM:
+        config["sasl.mechanism"] = "OAUTHBEARER"
+        config["oauth_cb"] = iam.oauth_callback(conn.region)
+    elif conn.sasl_mechanism:
         config["sasl.mechanism"] = conn.sasl_mechanism
         config["sasl.username"] = conn.sasl_username or ""
         config["sasl.password"] = conn.sasl_password or ""
     return config
+
+
+# None matches any name, principal and host (confluent-kafka's stubs say str only).
+_EVERY_ACL = AclBindingFilter(
+    ResourceType.ANY, None, ResourcePatternType.ANY, None, None,  # type: ignore[arg-type]
+    AclOperation.ANY, AclPermissionType.ANY,
+)  # fmt: skip
+#: Kafka's resource types by their protocol name (librdkafka calls CLUSTER "BROKER").
+_RESOURCES = {("CLUSTER" if t is ResourceType.BROKER else t.name): t for t in ResourceType}
+_RESOURCE_NAMES = {t: name for name, t in _RESOURCES.items()}
+#: The SCRAM mechanisms by Kafka's name (SCRAM-SHA-512) and back.
+_MECHANISMS = {
+    m.name.replace("_", "-"): m for m in ScramMechanism if m is not ScramMechanism.UNKNOWN
+}
+
+
+def _binding(entry: AclEntry) -> AclBinding:
+    """The exact binding: every field named, so a delete filter matches this one alone."""
+    return AclBinding(
+        _RESOURCES[entry.resource_type],
+        entry.resource_name,
+        ResourcePatternType[entry.pattern_type],
+        entry.principal,
+        entry.host,
+        AclOperation[entry.operation],
+        AclPermissionType[entry.permission],
+    )
+
+
+def _entry(binding: AclBinding) -> AclEntry:
+    return AclEntry(
+        principal=binding.principal,
+        resource_type=_RESOURCE_NAMES[ResourceType(binding.restype)],
+        resource_name=binding.name,
+        pattern_type=ResourcePatternType(binding.resource_pattern_type).name,
+        operation=AclOperation(binding.operation).name,
+        permission=AclPermissionType(binding.permission_type).name,
+        host=binding.host,
+    )
 
 
 def admin_client(conn: Connection) -> AdminClient:
@@ -194,9 +244,12 @@ class KafkaAdmin:
         )
 
     def topic_metadata(self, only: Collection[str] | None = None) -> TopicMetadata:
-        """Every topic's partitions and replicas: one Metadata request (as cheap for all
-        topics as for a few, so `only` just narrows the answer)."""
+        """Every topic's partitions and replicas: one Metadata request. Given `only` (some
+        topics), one Metadata request for just those (DescribeTopics): a read-back of what
+        apply changed costs what the changed topics cost, not the whole cluster."""
         RECENT.messages.clear()
+        if only:
+            return self._described(only)
         try:
             topics = self.admin.list_topics(timeout=self.timeout).topics
         except KafkaException as exc:
@@ -207,6 +260,27 @@ class KafkaAdmin:
             for name, topic in topics.items()
             if wanted is None or name in wanted
         }
+
+    def _described(self, names: Collection[str]) -> TopicMetadata:
+        """DescribeTopics of `names`; a topic the broker does not know is left out."""
+        wanted = TopicCollection(list(dict.fromkeys(names)))
+        try:
+            futures = self.admin.describe_topics(wanted, request_timeout=self.timeout)
+        except KafkaException as exc:
+            raise self._unreachable(exc) from exc
+        found: TopicMetadata = {}
+        for name, future in futures.items():
+            try:
+                described = future.result()
+            except KafkaException as exc:
+                error = exc.args[0]
+                if error.name() == "UNKNOWN_TOPIC_OR_PART":
+                    continue
+                if error.name().startswith("_"):  # librdkafka's own: transport, timeout
+                    raise self._unreachable(exc) from exc
+                raise ReconcilerError(f"DescribeTopics failed for {name!r}: {error.str()}") from exc
+            found[name] = {p.id: tuple(r.id for r in p.replicas) for p in described.partitions}
+        return found
 
     def partition_states(self) -> dict[str, dict[int, PartitionState]]:
         """Every topic's partitions with their leader and in-sync replicas (one Metadata
@@ -262,12 +336,7 @@ class KafkaAdmin:
         resource = ConfigResource(ResourceType.BROKER, str(broker_id))
         [future] = self.admin.describe_configs([resource], request_timeout=self.timeout).values()
         results["describe configs"] = _collect({"": future})[""]
-        # None matches any name, principal and host (confluent-kafka's stubs say str only).
-        everything = AclBindingFilter(
-            ResourceType.ANY, None, ResourcePatternType.ANY, None, None,  # type: ignore[arg-type]
-            AclOperation.ANY, AclPermissionType.ANY,
-        )  # fmt: skip
-        acls = self.admin.describe_acls(everything, request_timeout=self.timeout)
+        acls = self.admin.describe_acls(_EVERY_ACL, request_timeout=self.timeout)
         results["describe ACLs"] = _collect({"": acls})[""]
         return results
 
@@ -276,26 +345,35 @@ class KafkaAdmin:
     ) -> Iterator[tuple[str, dict[str, ConfigValue] | None]]:
         """DescribeConfigs for the topics, CHUNK topics per request, two requests in flight.
 
-        Yields each topic's kept entries, or None for a topic the broker does not know
-        (deleted since the metadata call, or not yet learned of). One request for 10,000
-        topics materialises ~360,000 entries (~430 MB) at once; chunks that are filtered and
+        The first two are sent at once, before the answers are iterated (a plan sends them
+        while it loads its specs, and `keep` is asked only while iterating). Yields each
+        topic's kept entries, or None for a topic the broker does not know (deleted since
+        the metadata call, or not yet learned of). One request for 10,000 topics
+        materialises ~360,000 entries (~430 MB) at once; chunks that are filtered and
         dropped as they arrive keep memory flat at the same speed.
         """
         ordered = list(names)
         chunks = (ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK))
+        in_flight = deque(self._describe_topics(chunk) for chunk in islice(chunks, 2))
+        return self._kept_configs(in_flight, chunks, keep)
 
-        def send(chunk: list[str]) -> dict[Any, Future[Any]]:
-            resources = [ConfigResource(ResourceType.TOPIC, name) for name in chunk]
-            if self.pinned is not None:
-                resources.append(ConfigResource(ResourceType.BROKER, str(self.pinned)))
-            return dict(self.admin.describe_configs(resources, request_timeout=self.timeout))
+    def _describe_topics(self, chunk: list[str]) -> dict[Any, Future[Any]]:
+        resources = [ConfigResource(ResourceType.TOPIC, name) for name in chunk]
+        if self.pinned is not None:
+            resources.append(ConfigResource(ResourceType.BROKER, str(self.pinned)))
+        return dict(self.admin.describe_configs(resources, request_timeout=self.timeout))
 
-        in_flight = deque(send(chunk) for chunk in islice(chunks, 2))
+    def _kept_configs(
+        self,
+        in_flight: deque[dict[Any, Future[Any]]],
+        chunks: Iterator[list[str]],
+        keep: Keep,
+    ) -> Iterator[tuple[str, dict[str, ConfigValue] | None]]:
         while in_flight:
             futures = in_flight.popleft()
             following = next(chunks, None)
             if following is not None:
-                in_flight.append(send(following))
+                in_flight.append(self._describe_topics(following))
             for resource, future in futures.items():
                 if resource.restype != ResourceType.TOPIC:
                     continue  # the broker resource that pinned the request
@@ -379,4 +457,85 @@ class KafkaAdmin:
         futures = self.admin.delete_topics(
             list(names), operation_timeout=self.timeout, request_timeout=self.timeout
         )
+        return _collect(futures)
+
+    # -- access: ACLs and SCRAM credentials ---------------------------------------------
+
+    def acls(self) -> list[AclEntry]:
+        """Every ACL binding of the cluster: one DescribeAcls with a match-any filter."""
+        RECENT.messages.clear()
+        future = self.admin.describe_acls(_EVERY_ACL, request_timeout=self.timeout)
+        try:
+            found = future.result()
+        except KafkaException as exc:
+            text = error_text(exc)
+            if "SECURITY_DISABLED" in text or "No Authorizer" in text:
+                raise ReconcilerError(
+                    "the brokers have no authorizer, so they keep no ACLs (DescribeAcls: "
+                    f"{text}). What to do: enable one (MSK: SASL/SCRAM or IAM client "
+                    "authentication; Kafka: authorizer.class.name), or declare no Acl "
+                    "documents and no access.manage globs for this environment"
+                ) from exc
+            raise self._unreachable(exc) from exc
+        return sorted(_entry(b) for b in found)
+
+    def create_acls(self, entries: Sequence[AclEntry]) -> dict[AclEntry, str | None]:
+        """CreateAcls, one result per binding."""
+        if not entries:
+            return {}
+        bindings = {_binding(e): e for e in entries}
+        futures = self.admin.create_acls(list(bindings), request_timeout=self.timeout)
+        results = _collect({str(i): f for i, f in enumerate(futures.values())})
+        return {bindings[b]: results[str(i)] for i, b in enumerate(futures)}
+
+    def delete_acls(self, entries: Sequence[AclEntry]) -> dict[AclEntry, str | None]:
+        """DeleteAcls with one exact filter per binding (every field named, no ANY, no
+        MATCH pattern), so nothing but the named bindings can be removed."""
+        if not entries:
+            return {}
+        filters = {
+            AclBindingFilter(
+                _RESOURCES[e.resource_type], e.resource_name,
+                ResourcePatternType[e.pattern_type], e.principal, e.host,
+                AclOperation[e.operation], AclPermissionType[e.permission],
+            ): e
+            for e in entries
+        }  # fmt: skip
+        futures = self.admin.delete_acls(list(filters), request_timeout=self.timeout)
+        results = _collect({str(i): f for i, f in enumerate(futures.values())})
+        return {filters[f]: results[str(i)] for i, f in enumerate(futures)}
+
+    def scram_credentials(self) -> list[ScramCredential]:
+        """Every user's SCRAM credentials (DescribeUserScramCredentials for all users)."""
+        RECENT.messages.clear()
+        future = self.admin.describe_user_scram_credentials(request_timeout=self.timeout)
+        try:
+            described = future.result()  # type: ignore[union-attr]
+        except KafkaException as exc:
+            raise self._unreachable(exc) from exc
+        return sorted(
+            ScramCredential(user, info.mechanism.name.replace("_", "-"), info.iterations)
+            for user, description in described.items()
+            for info in description.scram_credential_infos
+        )
+
+    def alter_scram(
+        self, upserts: Sequence[ScramUpsert], deletions: Sequence[tuple[str, str]]
+    ) -> dict[str, str | None]:
+        """AlterUserScramCredentials: set these credentials and delete these (user,
+        mechanism) ones; one result per user."""
+        alterations: list[UserScramCredentialAlteration] = [
+            UserScramCredentialUpsertion(
+                u.user, ScramCredentialInfo(_MECHANISMS[u.mechanism], u.iterations),
+                u.password.encode(),
+            )
+            for u in upserts
+        ]  # fmt: skip
+        alterations += [
+            UserScramCredentialDeletion(user, _MECHANISMS[mechanism])
+            for user, mechanism in deletions
+        ]
+        if not alterations:
+            return {}
+        futures = self.admin.alter_user_scram_credentials(alterations, request_timeout=self.timeout)
         return _collect(futures)

@@ -1,4 +1,4 @@
-"""Replica placement calls behind one facade: the only importer of kafka-python.
+"""Replica placement calls behind one facade (kafka-python; `clients.quotas` is the other).
 
 confluent-kafka (librdkafka) has no AlterPartitionReassignments, ListPartitionReassignments,
 DescribeLogDirs or ElectLeaders; kafka-python 3.x has all four, speaks the same security
@@ -20,6 +20,7 @@ from kafka import errors as kafka_errors
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from reconciler import __version__
+from reconciler.clients import iam
 from reconciler.core.environment import Connection
 from reconciler.core.errors import ConnectionFailure, ReconcilerError
 
@@ -33,6 +34,9 @@ RATE_KEYS = ("leader.replication.throttled.rate", "follower.replication.throttle
 _DYNAMIC_BROKER = "DYNAMIC_BROKER_CONFIG"
 _ELECTION_NOT_NEEDED = 84
 _PREFERRED = 0
+#: Errors of a request sent to a broker that is gone; the call is routed again.
+_UNREACHABLE = (kafka_errors.NodeNotReadyError, kafka_errors.KafkaConnectionError)
+_ROUTING_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,8 @@ class PartitionState:
     isr: tuple[int, ...]
 
 
-def _config(conn: Connection) -> dict[str, Any]:
+def connection_config(conn: Connection) -> dict[str, Any]:
+    """kafka-python settings for the connection (also `clients.quotas`)."""
     timeout_ms = int(conn.timeout_seconds * 1000)
     config: dict[str, Any] = {
         "bootstrap_servers": conn.bootstrap_servers.split(","),
@@ -78,18 +83,35 @@ def _config(conn: Connection) -> dict[str, Any]:
         config["ssl_check_hostname"] = conn.verify_hostname
         if conn.ca_file:
             config["ssl_cafile"] = conn.ca_file
-    if conn.sasl_mechanism:
+    if conn.sasl_mechanism == iam.MECHANISM:
+        config["sasl_mechanism"] = "OAUTHBEARER"
+        config["sasl_oauth_token_provider"] = iam.TokenProvider(conn.region)
+    elif conn.sasl_mechanism:
         config["sasl_mechanism"] = conn.sasl_mechanism
         config["sasl_plain_username"] = conn.sasl_username or ""
         config["sasl_plain_password"] = conn.sasl_password or ""
     return config
 
 
-def _text(error: Any) -> str:
+def error_name(error: Any) -> str:
     """`NAME: message` of a kafka-python error class or instance."""
     if isinstance(error, type):
         return error.__name__.removesuffix("Error")
     return f"{type(error).__name__.removesuffix('Error')}: {error}"
+
+
+def admin_client(conn: Connection, purpose: str) -> KafkaAdminClient:
+    """kafka-python's admin client on the connection, or what to do when it cannot connect."""
+    try:
+        return KafkaAdminClient(**connection_config(conn))
+    except kafka_errors.KafkaError as exc:
+        raise ConnectionFailure(
+            conn.redact(
+                f"cannot reach Kafka at {conn.bootstrap_servers} ({conn.security_protocol}) "
+                f"for {purpose} within {conn.timeout_seconds:g}s: {error_name(exc)}\n"
+                "  what to do: check that the brokers run and are reachable from here"
+            )
+        ) from exc
 
 
 class ReplicaAdmin:
@@ -97,28 +119,32 @@ class ReplicaAdmin:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        try:
-            self.admin = KafkaAdminClient(**_config(conn))
-        except kafka_errors.KafkaError as exc:
-            raise ConnectionFailure(
-                conn.redact(
-                    f"cannot reach Kafka at {conn.bootstrap_servers} ({conn.security_protocol}) "
-                    f"for replica placement within {conn.timeout_seconds:g}s: {_text(exc)}\n"
-                    "  what to do: check that the brokers run and are reachable from here"
-                )
-            ) from exc
+        self.admin = admin_client(conn, "replica placement")
 
     def close(self) -> None:
         self.admin.close()
 
     def _call(self, what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return call(*args, **kwargs)
-        except kafka_errors.KafkaError as exc:
-            raise ReconcilerError(
-                f"{what} failed: {_text(exc)}. What to do: check that the brokers are up "
-                "(every broker of the move must be), then run the command again"
-            ) from exc
+        for attempt in range(_ROUTING_ATTEMPTS):
+            try:
+                return call(*args, **kwargs)
+            except _UNREACHABLE as exc:
+                if attempt + 1 == _ROUTING_ATTEMPTS:
+                    raise self._failed(what, exc) from exc
+                # kafka-python keeps the node Metadata named controller (in KRaft, any broker)
+                # for every later controller request, also once that broker is gone: ask
+                # Metadata again, which answers from a broker still up.
+                self.admin._controller_id = None
+            except kafka_errors.KafkaError as exc:
+                raise self._failed(what, exc) from exc
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _failed(what: str, exc: kafka_errors.KafkaError) -> ReconcilerError:
+        return ReconcilerError(
+            f"{what} failed: {error_name(exc)}. What to do: check that the brokers are up "
+            "(every broker of the move must be), then run the command again"
+        )
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -234,7 +260,7 @@ class ReplicaAdmin:
             error = results.get(TopicPartition(topic, partition))
             if error is kafka_errors.NoReassignmentInProgressError and replicas is None:
                 error = None
-            out[(topic, partition)] = None if error is None else _text(error)
+            out[(topic, partition)] = None if error is None else error_name(error)
         return out
 
     def elect_preferred(self, partitions: Collection[Partition]) -> dict[Partition, str | None]:
@@ -285,7 +311,7 @@ class ReplicaAdmin:
                     request, validate_only=validate_only, raise_on_unknown=False, incremental=True
                 )
             except kafka_errors.KafkaError as exc:
-                out.update((_name(r), _text(exc)) for r in request)
+                out.update((_name(r), error_name(exc)) for r in request)
                 continue
             for kind, by_name in answered.items():
                 for name, result in by_name.items():

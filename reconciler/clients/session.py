@@ -7,7 +7,8 @@ Nothing here imports a client library until a kind asks for its client, so loadi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ from reconciler.core.listeners import client_listeners
 if TYPE_CHECKING:
     from reconciler.clients.aws import Service
     from reconciler.clients.kafka import KafkaAdmin
+    from reconciler.clients.quotas import QuotaAdmin
     from reconciler.clients.replicas import ReplicaAdmin
     from reconciler.clients.topics import TopicAdmin, TopicMetadata
 
@@ -36,13 +38,8 @@ def pick_bootstrap(
     brokers: Mapping[str, str], security_protocol: str, sasl_mechanism: str | None
 ) -> str | None:
     """The bootstrap string a client with this protocol uses, from GetBootstrapBrokers
-    (core.listeners: private before public).
-
-    SASL_SSL means SCRAM here: the reconciler does not speak IAM (OAUTHBEARER) to brokers
-    yet, so it never picks the IAM listener for a mechanism that would fail there.
-    """
-    if security_protocol == "SASL_SSL" and not (sasl_mechanism or "").startswith("SCRAM"):
-        return None
+    (core.listeners: private before public): SASL_SSL with a SCRAM mechanism takes the SCRAM
+    listener (9096), with AWS_MSK_IAM the IAM one (9098)."""
     for listener in client_listeners(security_protocol, sasl_mechanism):
         if brokers.get(listener.member):
             return brokers[listener.member]
@@ -59,19 +56,54 @@ def find_cluster_arn(msk: Service, name_or_arn: str) -> str | None:
     return None
 
 
-class Clients:
-    """Kafka's admin API and the AWS services for one environment's resolved connection."""
+class SharedCluster:
+    """The cluster's shape and Metadata, read once for the clients of every environment that
+    connects alike, planned together (`plan DIR...`): the first asks, the others wait for
+    its answer, or its failure. Each keeps clients of its own (kafka-python's are not
+    thread-safe)."""
 
-    def __init__(self, connection: Connection, msk: MskRef | None) -> None:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._read: tuple[ClusterView, TopicMetadata] | None = None
+        self._failure: ReconcilerError | None = None
+
+    def get(
+        self, read: Callable[[], tuple[ClusterView, TopicMetadata]]
+    ) -> tuple[ClusterView, TopicMetadata]:
+        with self._lock:
+            if self._read is None and self._failure is None:
+                try:
+                    self._read = read()
+                except ReconcilerError as exc:  # Unavailable too: one timeout, not twenty
+                    self._failure = exc
+            if self._failure is not None:
+                raise self._failure
+            assert self._read is not None
+            return self._read
+
+
+class Clients:
+    """Kafka's admin API and the AWS services for one environment's resolved connection;
+    `shared`: the cluster read of environments planned beside it that connect alike."""
+
+    def __init__(
+        self, connection: Connection, msk: MskRef | None, shared: SharedCluster | None = None
+    ) -> None:
         self.connection = connection
         self.msk_ref = msk
+        self._shared = shared
         self._kafka: KafkaAdmin | None = None
         self._topics: TopicAdmin | None = None
         self._replicas: ReplicaAdmin | None = None
+        self._quotas: QuotaAdmin | None = None
         self._cluster: tuple[ClusterView, TopicMetadata] | None = None
         self._msk: Service | None = None
         self._logs: Service | None = None
         self._ec2: Service | None = None
+        self._secrets: Service | None = None
+        #: The planning thread and the one reading while the specs load ask for the same
+        #: clients: each is made, and the cluster read, once.
+        self._lock = threading.RLock()
 
     def msk(self) -> Service:
         if self._msk is None:
@@ -93,6 +125,13 @@ class Clients:
 
             self._ec2 = ec2_service(self.msk_ref.region if self.msk_ref else None)
         return self._ec2
+
+    def secrets(self) -> Service:
+        if self._secrets is None:
+            from reconciler.clients.aws import secrets_service
+
+            self._secrets = secrets_service(self.msk_ref.region if self.msk_ref else None)
+        return self._secrets
 
     def bootstrap_servers(self) -> str:
         """The brokers to connect to: the specs', else those MSK reports for the protocol.
@@ -139,46 +178,60 @@ class Clients:
 
     def kafka(self) -> KafkaAdmin:
         """The admin client of the cluster (made once; every kind shares it)."""
-        if self._kafka is None:
-            if self.connection.api == "msk":
-                raise ReconcilerError(
-                    "this needs Kafka's admin API on the brokers, and kafka.api: msk reaches "
-                    "topics only (through MSK's API). Set kafka.api: kafka and run where the "
-                    "brokers are reachable"
-                )
-            from reconciler.clients.kafka import KafkaAdmin
+        with self._lock:
+            if self._kafka is None:
+                if self.connection.api == "msk":
+                    raise ReconcilerError(
+                        "this needs Kafka's admin API on the brokers, and kafka.api: msk reaches "
+                        "topics only (through MSK's API). Set kafka.api: kafka and run where the "
+                        "brokers are reachable"
+                    )
+                from reconciler.clients.kafka import KafkaAdmin
 
-            servers = self.bootstrap_servers()
-            self.connection = replace(self.connection, bootstrap_servers=servers)
-            self._kafka = KafkaAdmin.connect(self.connection)
-        return self._kafka
+                servers = self.bootstrap_servers()
+                self.connection = replace(self.connection, bootstrap_servers=servers)
+                self._kafka = KafkaAdmin.connect(self.connection)
+            return self._kafka
 
     def topics(self) -> TopicAdmin:
         """The topic API the Environment chose (`kafka.api`): Kafka's admin API on the
         brokers, or MSK's topic API, checked against its requirements when first made."""
-        if self._topics is None:
-            if self.connection.api == "msk":
-                from reconciler.clients.msk_topics import MskTopicAdmin
+        with self._lock:
+            if self._topics is None:
+                if self.connection.api == "msk":
+                    from reconciler.clients.msk_topics import MskTopicAdmin
 
-                arn = self.cluster_arn()
-                try:
-                    admin = MskTopicAdmin.connect(self.msk(), arn, self.connection.timeout_seconds)
-                except (ApiError, ConnectionFailure) as exc:
-                    raise aws_failure("describing the cluster", exc) from exc
-                self._topics = admin
-            else:
-                self._topics = self.kafka()
-        return self._topics
+                    arn = self.cluster_arn()
+                    try:
+                        admin = MskTopicAdmin.connect(
+                            self.msk(), arn, self.connection.timeout_seconds
+                        )
+                    except (ApiError, ConnectionFailure) as exc:
+                        raise aws_failure("describing the cluster", exc) from exc
+                    self._topics = admin
+                else:
+                    self._topics = self.kafka()
+            return self._topics
 
     def replicas(self) -> ReplicaAdmin:
         """The replica-placement client (reassignments, log dirs, elections, throttles), made
         once on the same brokers as `kafka()`."""
-        if self._replicas is None:
-            from reconciler.clients.replicas import ReplicaAdmin
+        with self._lock:
+            if self._replicas is None:
+                from reconciler.clients.replicas import ReplicaAdmin
+
+                self.kafka()  # resolves the brokers (from MSK when the specs name none)
+                self._replicas = ReplicaAdmin(self.connection)
+            return self._replicas
+
+    def quotas(self) -> QuotaAdmin:
+        """The client-quota client (kafka-python), on the same brokers as `kafka()`."""
+        if self._quotas is None:
+            from reconciler.clients.quotas import QuotaAdmin
 
             self.kafka()  # resolves the brokers (from MSK when the specs name none)
-            self._replicas = ReplicaAdmin(self.connection)
-        return self._replicas
+            self._quotas = QuotaAdmin(self.connection)
+        return self._quotas
 
     def kafka_on(self, broker: Broker) -> KafkaAdmin:
         """A client that talks to this broker only (replica moves)."""
@@ -191,17 +244,22 @@ class Clients:
 
     def cluster(self) -> tuple[ClusterView, TopicMetadata]:
         """The cluster and every topic's partitions, read once and shared by the kinds and
-        the plan's digest; read-backs ask afresh."""
-        if self._cluster is None:
-            admin = self.topics()
-            try:
-                metadata = admin.topic_metadata()
-            except ConnectionFailure as exc:
-                if self._msk_cluster_pending():
-                    raise Unavailable("the MSK cluster does not exist yet") from exc
-                raise
-            self._cluster = (admin.cluster(metadata), metadata)
-        return self._cluster
+        the plan's digest (and by environments that connect alike); read-backs ask afresh."""
+        with self._lock:
+            if self._cluster is None:
+                shared = self._shared
+                self._cluster = shared.get(self._read_cluster) if shared else self._read_cluster()
+            return self._cluster
+
+    def _read_cluster(self) -> tuple[ClusterView, TopicMetadata]:
+        admin = self.topics()
+        try:
+            metadata = admin.topic_metadata()
+        except ConnectionFailure as exc:
+            if self._msk_cluster_pending():
+                raise Unavailable("the MSK cluster does not exist yet") from exc
+            raise
+        return admin.cluster(metadata), metadata
 
     def _msk_cluster_pending(self) -> bool:
         """Whether the brokers the specs name cannot answer because the MSK cluster the

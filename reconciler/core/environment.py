@@ -39,6 +39,8 @@ class Connection:
     #: (value, `${NAME}`) of every variable expanded into the fields above.
     masks: tuple[tuple[str, str], ...] = ()
     api: TopicApi = "kafka"
+    #: The region an MSK IAM token is signed for (spec.msk.region).
+    region: str | None = None
 
     def redact(self, text: str) -> str:
         """TEXT with every expanded variable's value replaced by its `${NAME}` (longest

@@ -6,10 +6,11 @@ above it (kinds, engine, CLI) ever sees a library type.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from reconciler.core.model import Location
+from reconciler.core.text import one_line
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,29 @@ class SpecProblem:
         where = f"{self.location}: " if self.location else ""
         field = f"{self.field}: " if self.field else ""
         hint = f" ({self.hint})" if self.hint else ""
-        return f"{where}{field}{self.message}{hint}"
+        return one_line(f"{where}{field}{self.message}{hint}")  # a spec's names: escaped
+
+
+def at_most(
+    problems: Iterable[SpecProblem], limit: int, what: str, hint: str | None = None
+) -> Iterator[SpecProblem]:
+    """The first `limit` problems of one file, then one that counts the rest: a hostile file
+    cannot flood a log or a comment. The count sits at the furthest location seen, so it
+    sorts after what is listed; the rest are only counted, never kept."""
+    rest = 0
+    last: Location | None = None
+    for index, problem in enumerate(problems):
+        here = problem.location
+        if here is not None and (
+            last is None or (here.line, here.column) > (last.line, last.column)
+        ):
+            last = here
+        if index < limit:
+            yield problem
+        else:
+            rest += 1
+    if rest:
+        yield SpecProblem(last, "", f"and {rest:,} more {what} in this file, not listed", hint)
 
 
 class ReconcilerError(Exception):

@@ -63,7 +63,9 @@ def sasl_family(mechanism: str | None) -> Sasl | None:
     """SCRAM-SHA-256/512 are MSK's SCRAM listener; AWS_MSK_IAM and OAUTHBEARER its IAM one."""
     if not mechanism:
         return None
-    return "SCRAM" if mechanism.startswith("SCRAM") else "IAM"
+    if mechanism.startswith("SCRAM"):
+        return "SCRAM"
+    return "IAM" if mechanism in ("AWS_MSK_IAM", "OAUTHBEARER") else None  # PLAIN: neither
 
 
 def client_listeners(security_protocol: str, sasl_mechanism: str | None) -> tuple[Listener, ...]:

@@ -29,9 +29,9 @@ from reconciler.doctor.checks import (
     security_group_check,
 )
 from reconciler.engine.load import load
+from reconciler.engine.observe import connect
 from reconciler.kinds.msk_cluster.observe import describe_operation
 from reconciler.kinds.topic.model import Topics
-from reconciler.specs.variables import resolve
 
 PROBE_SECONDS = 10.0
 #: A name for the validate-only create when the specs declare no topic (nothing is created).
@@ -231,7 +231,9 @@ def kafka_check(clients: Clients, connection: Connection) -> tuple[Check, KafkaA
         return failed(name, detail, what), None, 0
     brokers = f"cluster {view.cluster_id}, {len(view.brokers)} broker(s)"
     if mechanism:
-        who = connection.sasl_username or "(no user)"
+        # MSK IAM has no user name: the principal is the runner's AWS identity
+        iam = mechanism == "AWS_MSK_IAM"
+        who = "the runner's AWS identity" if iam else connection.sasl_username or "(no user)"
         return (
             ok(name, f"{mechanism} as {who}: accepted; {brokers}"),
             admin,
@@ -351,8 +353,8 @@ def run_doctor(
     environment = desired.environment
     topics = desired.kinds.get("Topic")
     declared = sorted(topics.topics) if isinstance(topics, Topics) else []
-    connection = resolve(environment, environ)
-    clients = Clients(connection, environment.msk)
+    clients = connect(environment, environ)
+    connection = clients.connection
     timeout = min(connection.timeout_seconds, PROBE_SECONDS)
     header = f"Doctor for environment {environment.name} ({env_dir}): securityProtocol "
     header += connection.security_protocol

@@ -80,7 +80,8 @@ def apply_and_verify(planned: Planned, options: ApplyOptions) -> Applied:
     _refuse_unroutable(plan)
     if plan.errors:
         raise ReconcilerError("the plan has impossible changes; nothing was applied")
-    preflight(planned)  # again, right before writing: a person may have waited at the prompt
+    if not planned.validated:  # again, right before writing: time passed since the plan
+        preflight(planned)
     outcomes: list[Outcome] = []
     applied: list[tuple[Kind[Any, Any], list[Outcome]]] = []
     not_attempted: list[Change] = []

@@ -39,12 +39,12 @@ from reconciler.engine.environment_file import (
 from reconciler.engine.import_check import KindCheck, check_import
 from reconciler.engine.load import load
 from reconciler.engine.model import Desired
+from reconciler.engine.observe import connect
 from reconciler.kinds.base import Adopting, Discovered, Selection, SpecDocument
 from reconciler.kinds.registry import KINDS
 from reconciler.specs import environment as env_kind
 from reconciler.specs.boundaries import repository_root
 from reconciler.specs.files import display_path, yaml_files
-from reconciler.specs.variables import resolve
 from reconciler.specs.yaml_source import Document, load_documents
 
 Layout = Literal["kind", "prefix"]
@@ -236,7 +236,7 @@ def import_environment(
     mine = load(env_dir, allow_outside_repo=allow_outside_repo, leave_out=owned, partial=True)
     environment = mine.environment
     document = environment_document(env_dir)
-    clients = Clients(resolve(environment, environ), environment.msk)
+    clients = connect(environment, environ)
     found: dict[str, Discovered[Any, Any]] = {}
     for kind in KINDS:
         if kind.discover is not None:

@@ -1,13 +1,15 @@
 """Desired + observed -> Plan for every kind, in registry order: the reviewed unit of work.
 
-`build_plan` is pure. `plan_environment` is the whole read side: load the specs, observe
-each kind once, plan, and ask the services to validate every write (validate-only calls
-write nothing), so a pull request's plan already shows what a broker would refuse.
+`build_plan` is pure. `plan_environment` is the whole read side: load the specs and observe
+each kind once (at the same time: `engine.observe`), plan, and ask the services to validate
+every write (validate-only calls write nothing), so a pull request's plan already shows
+what a broker would refuse.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,14 +18,11 @@ from typing import Any
 from reconciler.clients.session import Clients
 from reconciler.core.changes import blocked
 from reconciler.core.digests import digest
-from reconciler.core.errors import Unavailable
 from reconciler.core.model import Change, Cost, Orphan, Plan
-from reconciler.engine.load import load
 from reconciler.engine.model import Desired, Observed
+from reconciler.engine.observe import Shared, observe_environment
 from reconciler.kinds.base import Context, Mode
 from reconciler.kinds.registry import CHECKS, KINDS
-from reconciler.specs.trust import check_trusted
-from reconciler.specs.variables import resolve
 
 
 @dataclass(frozen=True)
@@ -34,6 +33,9 @@ class Planned:
     clients: Clients
     observed: Observed
     plan: Plan
+    #: Every write was validated by its service just now (validate-only), with nothing
+    #: in between: apply need not ask again unless time passed (a prompt).
+    validated: bool = False
 
 
 def _unavailable(reason: str, skipped: list[str]) -> str:
@@ -93,25 +95,6 @@ def build_plan(desired: Desired, observed: Observed, now: datetime | None = None
     )
 
 
-def observe(desired: Desired, clients: Clients, mode: Mode) -> Observed:
-    """Each kind once, in registry order, then the Kafka cluster's shape (already read by
-    any kind that needed it). A kind whose service does not exist yet is left out."""
-    states: dict[str, Any] = {}
-    unavailable = None
-    for kind in KINDS:
-        try:
-            states[kind.name] = kind.observe(
-                clients, desired.environment, desired.kinds[kind.name], mode
-            )
-        except Unavailable as exc:
-            unavailable = str(exc)
-    try:
-        cluster = clients.cluster()[0]
-    except Unavailable as exc:
-        cluster, unavailable = None, str(exc)
-    return Observed(cluster, states, unavailable)
-
-
 def refusal_reason(reason: str) -> str:
     return (
         f"the brokers refused it in validate-only mode ({reason}); nothing was written. "
@@ -143,20 +126,67 @@ def plan_environment(
     validate: bool = True,
     trusted_base: Path | None = None,
     allow_outside_repo: bool = False,
+    shared: Shared | None = None,
 ) -> Planned:
-    """Validate everything offline first, then observe every kind once, and plan.
+    """Observe every kind once (while the specs load: `engine.observe`), and plan.
 
     With `trusted_base` (the base branch's checkout), nothing is contacted unless ENV_DIR
     connects exactly as the base branch says. Unset variables are reported before any
-    network call.
+    network call; invalid specs fail the plan, having only read.
     """
-    desired = load(env_dir, allow_outside_repo=allow_outside_repo)
-    if trusted_base is not None:
-        check_trusted(Path(env_dir), trusted_base)
-    connection = resolve(desired.environment, environ)
-    clients = Clients(connection, desired.environment.msk)
-    observed = observe(desired, clients, mode)
-    plan = build_plan(desired, observed)
+    opened = observe_environment(
+        env_dir,
+        environ,
+        mode=mode,
+        trusted_base=trusted_base,
+        allow_outside_repo=allow_outside_repo,
+        shared=shared,
+    )
+    plan = build_plan(opened.desired, opened.observed)
     if validate:
-        plan = validate_writes(plan, clients, observed)
-    return Planned(desired, clients, observed, plan)
+        plan = validate_writes(plan, opened.clients, opened.observed)
+    return Planned(opened.desired, opened.clients, opened.observed, plan, validated=validate)
+
+
+#: Environments planned at once: their round trips overlap; beyond this they queue.
+CONCURRENT_ENVIRONMENTS = 32
+
+
+def plan_environments(
+    env_dirs: Sequence[Path],
+    environ: Mapping[str, str] | None = None,
+    *,
+    trusted_base: Path | None = None,
+    allow_outside_repo: bool = False,
+) -> Iterator[tuple[Path, Plan | Exception]]:
+    """Plan several environments at once in this process, each on its own thread (their
+    clients' round trips overlap), for `plan DIR...` and the drift job.
+
+    Yields each directory's plan, or what failed it, in the order given, each as soon as
+    it and every one before it are done; one environment's failure never stops another's.
+    Environments that connect exactly alike share one read of their cluster's Metadata
+    (`Shared`).
+    """
+
+    shared = Shared()
+
+    def one(env_dir: Path) -> Plan:
+        planned = plan_environment(
+            env_dir,
+            environ,
+            trusted_base=trusted_base,
+            allow_outside_repo=allow_outside_repo,
+            shared=shared,
+        )
+        return planned.plan  # the observed state and the clients are dropped as it ends
+
+    pool = ThreadPoolExecutor(min(len(env_dirs), CONCURRENT_ENVIRONMENTS) or 1, "reconciler-plan")
+    try:
+        futures = [pool.submit(one, env_dir) for env_dir in env_dirs]
+        for env_dir, future in zip(env_dirs, futures, strict=True):
+            try:
+                yield env_dir, future.result()
+            except Exception as exc:  # the caller words it, per environment
+                yield env_dir, exc
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)

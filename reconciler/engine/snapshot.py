@@ -20,7 +20,6 @@ from reconciler.core.cluster import Broker, ClusterView
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.model import Plan
 from reconciler.core.record import Reader, RecordError
-from reconciler.engine.load import load
 from reconciler.engine.model import Desired, Observed
 from reconciler.kinds.base import Mode
 from reconciler.kinds.registry import BY_NAME
@@ -161,13 +160,12 @@ def snapshot_environment(
     allow_outside_repo: bool = False,
 ) -> Snapshot:
     """Observe once, as plan does but keeping everything, with the time it was read."""
-    from reconciler.clients.session import Clients
-    from reconciler.engine.plan import observe
-    from reconciler.specs.variables import resolve
+    from reconciler.engine.observe import observe_environment
 
-    desired = load(env_dir, allow_outside_repo=allow_outside_repo)
-    clients = Clients(resolve(desired.environment, environ), desired.environment.msk)
-    observed = observe(desired, clients, Mode.SNAPSHOT)
+    opened = observe_environment(
+        env_dir, environ, mode=Mode.SNAPSHOT, allow_outside_repo=allow_outside_repo
+    )
+    desired, observed = opened.desired, opened.observed
     if observed.cluster is None and not any(v is not None for v in observed.kinds.values()):
         raise ReconcilerError("the MSK cluster does not exist yet: there is nothing to snapshot")
     return Snapshot(desired.environment.name, datetime.now(UTC), observed)
@@ -205,12 +203,12 @@ def plan_from_snapshot(
     allow_outside_repo: bool = False,
 ) -> Plan:
     """Plan offline against a snapshot; its age goes first in the warnings of every output."""
+    from reconciler.engine.observe import load_trusted
     from reconciler.engine.plan import build_plan
-    from reconciler.specs.trust import check_trusted
 
-    desired: Desired = load(env_dir, allow_outside_repo=allow_outside_repo)
-    if trusted_base is not None:
-        check_trusted(Path(env_dir), trusted_base)
+    desired: Desired = load_trusted(
+        env_dir, trusted_base=trusted_base, allow_outside_repo=allow_outside_repo
+    )
     snapshot = load_snapshot(snapshot_file.read_text(encoding="utf-8"))
     if snapshot.environment != desired.environment.name:
         raise ReconcilerError(

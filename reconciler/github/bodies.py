@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from reconciler.core.model import Plan
+from reconciler.core.text import one_line
 from reconciler.github.markers import drift_marker, plan_marker
 from reconciler.render.markdown import code_span, md_escape, render_markdown
-from reconciler.render.values import one_line, summarize
+from reconciler.render.values import summarize
 
 #: GitHub's limit for a comment or issue body, in characters.
 COMMENT_LIMIT = 65_536

@@ -22,7 +22,7 @@ from reconciler.core.errors import SpecProblem
 from reconciler.core.model import Change, Cost, Orphan
 from reconciler.core.ownership import matches
 from reconciler.specs.boundaries import Boundary
-from reconciler.specs.yaml_source import Document
+from reconciler.specs.yaml_source import Document, PathKey
 
 if TYPE_CHECKING:
     from reconciler.clients.session import Clients
@@ -197,6 +197,11 @@ class Kind(Generic[D, O]):
     load_observed: Callable[[object, str], O]
     #: Validate every write without writing (plan shows refusals; apply refuses to start).
     preflight: Callable[[Clients, Sequence[Change]], list[Refusal]] = _no_preflight
+    #: The start of `observe` that needs only the Environment, so a plan reads the cluster
+    #: while the specs load: given what the Environment alone declares (the kind's loader
+    #: over none of its documents), it sends its reads and returns the rest of the
+    #: observation, which takes the desired value once loaded. None: observe after loading.
+    prepare: Callable[[Clients, Environment, D, Mode], Callable[[D], O]] | None = None
     verify: (
         Callable[[Clients, Environment, D, Sequence[Outcome], ApplyOptions], KindPlan] | None
     ) = None
@@ -208,6 +213,9 @@ class Kind(Generic[D, O]):
     discover: Callable[[Clients, Adopting[D]], Discovered[D, O]] | None = None
     #: The file `import` writes its documents to (`<file>.yaml`).
     file: str = ""
+    #: Spec paths of its documents that take a `${VAR}` reference (a password): expanded
+    #: by the kind when it applies, never at load, and never rendered as a value.
+    variables: frozenset[PathKey] = frozenset()
 
     def plural(self, count: int) -> str:
         return f"{count} {self.label[0] if count == 1 else self.label[1]}"

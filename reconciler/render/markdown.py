@@ -13,13 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from reconciler.core.model import Change, Plan, Risk
+from reconciler.core.text import one_line
 from reconciler.render.values import (
     COST_SCOPE,
     INDENT,
     change_lines,
     cost_details,
     cost_head,
-    one_line,
     summarize,
 )
 

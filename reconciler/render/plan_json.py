@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -151,6 +152,38 @@ def render_json(plan: Plan, *, tool_version: str = __version__) -> str:
             lines.append(f"  {_dump(key)}: {_dump(value)}{comma}")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+#: The shape of `plan DIR... -o json` (several environments): see the README.
+ENVIRONMENTS_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class EnvironmentOutcome:
+    """One environment of `plan DIR...`: its plan (None when it could not be planned), the
+    exit code `plan` alone would give it, and the error that made that code 1."""
+
+    directory: str
+    exit_code: int
+    plan: Plan | None = None
+    error: str | None = None
+
+
+def render_environments_json(
+    outcomes: Sequence[EnvironmentOutcome], *, tool_version: str = __version__
+) -> str:
+    """One document for several environments, in the order given; each plan exactly as
+    `plan DIR -o json` prints it alone (plan.schema.json)."""
+    entries = []
+    for outcome in outcomes:
+        entry: dict[str, Any] = {"directory": outcome.directory, "exitCode": outcome.exit_code}
+        if outcome.error is not None:
+            entry["error"] = outcome.error
+        if outcome.plan is not None:
+            entry["plan"] = plan_to_dict(outcome.plan, tool_version=tool_version)
+        entries.append(entry)
+    document = {"formatVersion": ENVIRONMENTS_FORMAT_VERSION, "environments": entries}
+    return json.dumps(document, allow_nan=False, ensure_ascii=True) + "\n"
 
 
 @cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from reconciler.core.model import Plan
+from reconciler.core.text import one_line
 from reconciler.render.values import (
     BLOCKED_SYMBOL,
     COST_SCOPE,
@@ -13,7 +14,6 @@ from reconciler.render.values import (
     change_lines,
     cost_details,
     cost_head,
-    one_line,
     summarize,
     symbol,
 )
@@ -53,7 +53,7 @@ def render_text(plan: Plan, *, color: bool) -> str:
             lines.append("")
             lines.extend("  " + paint(style, text) for style, text in change_lines(change))
     if plan.orphans:
-        lines += ["", "Orphans (managed topics in no spec):"]
+        lines += ["", "Orphans (managed resources in no spec):"]
         lines.extend(
             f"  * {one_line(o.kind)} {one_line(o.name)}: {one_line(o.reason)}" for o in plan.orphans
         )

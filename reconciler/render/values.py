@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from reconciler.core.configs.topic import humanize
 from reconciler.core.model import Action, Change, Cost, CostPart, FieldDiff, Plan, Risk
+from reconciler.core.text import one_line
 
 #: What a secret is replaced with everywhere; a diff stage that cannot see a secret uses it too.
 SENSITIVE = "(sensitive)"
@@ -45,15 +46,6 @@ _RISK_STYLE: Mapping[Risk, Style] = {
     Risk.DESTRUCTIVE: "destructive",
     Risk.IMPOSSIBLE: "impossible",
 }
-
-_CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, 0x85)}
-_CONTROL |= {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
-_CONTROL |= {0x2028: "\\u2028", 0x2029: "\\u2029"}
-
-
-def one_line(text: str) -> str:
-    """Escape control characters so no value can inject ANSI codes or break a line layout."""
-    return text if text.isprintable() else text.translate(_CONTROL)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ def parse_environment(doc: Document) -> Environment:
             sasl_password=sasl.get("password"),
             timeout_seconds=float(kafka.get("timeoutSeconds", 15)),
             api=kafka.get("api", "kafka"),
+            region=(msk or {}).get("region"),
         ),
         msk=MskRef(msk.get("region"), msk.get("clusterName"), msk.get("clusterArn"))
         if msk

@@ -30,6 +30,9 @@ def load_side_file(
     the directory it sits in.
     """
     path = base / entry
+    refused = None if boundary is None else boundary.check(path, where, field, repr(entry))
+    if refused is not None:
+        return None, [refused]
     if not path.is_file():
         return None, [
             SpecProblem(
@@ -39,8 +42,6 @@ def load_side_file(
                 "write the file there, or point the field at it",
             )
         ]
-    if boundary is not None and boundary.refuses(path):
-        return None, [boundary.problem(where, field, repr(entry))]
     docs, problems = load_documents(path, display_path(path))
     if problems:
         return None, problems

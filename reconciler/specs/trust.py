@@ -10,6 +10,7 @@ their own first. A new environment connects only once merged.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,7 @@ def _ca_bytes(ca_file: Any, root: Path) -> bytes | None:
     path = Path(ca_file) if Path(ca_file).is_absolute() else root / ca_file
     try:
         return path.read_bytes()
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the path
         return None
 
 
@@ -66,7 +67,9 @@ def _show(value: Any) -> str:
 def check_trusted(env_dir: Path, base_root: Path) -> None:
     """Raise UntrustedConnection unless ENV_DIR connects exactly as the base branch says."""
     root = repository_root(env_dir)
-    relative = env_dir.resolve().relative_to(root)
+    # the directory as the workflow names it: a link that makes `dev` read `prod` is compared
+    # with the base branch's `dev`
+    relative = Path(os.path.abspath(env_dir)).relative_to(root)  # noqa: PTH100
     base = environment_document(base_root / relative)
     mine = environment_document(env_dir)
     what_to_do = (

@@ -7,28 +7,58 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, ClusterMetadata
 from moto.server import ThreadedMotoServer
 
 from reconciler.core.polling import attempts
-from reconciler.local.kafka.state import LocalCluster
+from reconciler.local.kafka.cluster import down, up
+from reconciler.local.kafka.errors import ClusterMismatchError
+from reconciler.local.kafka.state import Broker, LocalCluster
 from reconciler.local.msk.endpoint import ensure_cluster
 from reconciler.local.msk.server import MskServer, start_msk_server
+from tests.conftest import TEST_KAFKA_VERSION, claim_state_dir
 
 Check = Callable[[AdminClient], bool]
 WaitUntil = Callable[..., None]
 
 
+class _OneBroker:
+    """An AdminClient whose Metadata answers come from one broker.
+
+    A client bootstrapped from one broker learns the others from its first answer and may
+    send the next request to any of them, so a broker minutes behind (one still deleting
+    the logs of a thousand deleted topics on a busy machine) would go unnoticed: Metadata
+    is asked of fresh clients until that broker is the one that answered.
+    """
+
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+        self.client = self._fresh()
+
+    def _fresh(self) -> AdminClient:
+        quiet = logging.getLogger("librdkafka")
+        config: dict[str, Any] = {"bootstrap.servers": self.broker.address, "logger": quiet}
+        return AdminClient(config)
+
+    def list_topics(self, *args: Any, **kwargs: Any) -> ClusterMetadata:
+        for _ in attempts(10, 0.05):
+            metadata = self.client.list_topics(*args, **kwargs)
+            if metadata.orig_broker_id == self.broker.node_id:
+                return metadata
+            self.client = self._fresh()
+        raise AssertionError(f"broker {self.broker.node_id} never answered a Metadata request")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
 def each_broker(cluster: LocalCluster) -> Iterator[AdminClient]:
-    """A fresh client per broker: connected to that broker only, so it is the one that answers
-    (a client that has opened other connections lets librdkafka route requests through them)."""
-    quiet = logging.getLogger("librdkafka")
+    """A client per broker whose `list_topics` that broker answers (see `_OneBroker`)."""
     for broker in cluster.brokers:
-        config: dict[str, Any] = {"bootstrap.servers": broker.address, "logger": quiet}
-        yield AdminClient(config)
+        yield cast(AdminClient, _OneBroker(broker))
 
 
 @pytest.fixture
@@ -115,3 +145,23 @@ def moto_url() -> Iterator[str]:
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def secured_cluster() -> Iterator[LocalCluster]:
+    """One broker with a SASL_PLAINTEXT SCRAM-SHA-512 listener and Kafka's StandardAuthorizer
+    (`up(sasl=True)`): SCRAM users have what their ACLs give; the plaintext listener and the
+    SCRAM user `reconciler` are super users. For the access kinds' tests."""
+    state_dir, session_lock = claim_state_dir("-secured")
+    try:
+        try:
+            cluster = up(state_dir, brokers=1, version=TEST_KAFKA_VERSION, sasl=True)
+        except ClusterMismatchError:
+            down(state_dir)
+            cluster = up(state_dir, brokers=1, version=TEST_KAFKA_VERSION, sasl=True)
+        try:
+            yield cluster
+        finally:
+            down(state_dir)
+    finally:
+        session_lock.close()

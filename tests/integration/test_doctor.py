@@ -178,6 +178,14 @@ def line(result: Result, check: str) -> str:
     return found[0].strip()
 
 
+def failed(result: Result, check: str) -> str:
+    """The line of a check that failed, in a run that exits 1 for it."""
+    assert result.exit_code == 1, result.output
+    found = line(result, check)
+    assert found.startswith(f"FAILED   {check}"), found
+    return found
+
+
 def test_every_check_passes_on_a_healthy_secured_cluster(site: Site, tmp_path: Path) -> None:
     result = doctor(site, write_env(tmp_path / "ok"))
     assert result.exit_code == 0, result.output
@@ -244,17 +252,13 @@ def test_a_listener_that_does_not_fit_security_protocol(site: Site, tmp_path: Pa
 
 def test_a_certificate_the_runner_does_not_trust(site: Site, tmp_path: Path) -> None:
     result = doctor(site, write_env(tmp_path / "e"), DOCTOR_CA="")
-    assert result.exit_code == 1
-    tls = line(result, "TLS 127.0.0.1")
-    assert tls.startswith("FAILED") and "certificate" in tls
+    assert "certificate" in failed(result, "TLS 127.0.0.1")
     assert "what to do: set spec.kafka.caFile to the CA bundle" in result.output
 
 
 def test_a_refused_sasl_login(site: Site, tmp_path: Path) -> None:
     result = doctor(site, write_env(tmp_path / "e"), DOCTOR_PASSWORD="not-the-password")
-    assert result.exit_code == 1
-    sasl = line(result, "SASL authentication")
-    assert sasl.startswith("FAILED") and "Authentication failed" in sasl
+    assert "Authentication failed" in failed(result, "SASL authentication")
     assert "the brokers refused the SASL login: check kafka.sasl.username" in result.output
     assert line(result, "permissions").startswith("skipped")
 
@@ -263,8 +267,7 @@ def test_a_user_without_the_permissions_the_reconciler_needs(site: Site, tmp_pat
     result = doctor(
         site, write_env(tmp_path / "e"), DOCTOR_USER=LIMITED[0], DOCTOR_PASSWORD=LIMITED[1]
     )
-    assert result.exit_code == 1
-    permissions = line(result, "permissions")
+    permissions = failed(result, "permissions")
     assert permissions.startswith("FAILED   permissions: describe configs refused")
     assert "CLUSTER_AUTHORIZATION_FAILED" in permissions
     assert "grant User:limited DescribeConfigs on the cluster" in result.output
@@ -273,8 +276,7 @@ def test_a_user_without_the_permissions_the_reconciler_needs(site: Site, tmp_pat
 
 def test_security_groups_that_do_not_admit_this_runner(site: Site, tmp_path: Path) -> None:
     result = doctor(site, write_env(tmp_path / "e", cluster="doctor-closed"))
-    assert result.exit_code == 1
-    groups = line(result, "security groups")
+    groups = failed(result, "security groups")
     assert groups.startswith(
         f"FAILED   security groups: no inbound rule of {site.groups['closed']} admits this "
         "runner (127.0.0.1)"

@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
 from botocore.exceptions import ClientError
@@ -48,11 +48,20 @@ def endpoint(bootstrap_servers: str) -> Iterator[MskServer]:
     server.stop()
 
 
+class Wire(NamedTuple):
+    """A client whose every answer is checked against botocore's shapes, and the ARN of the
+    endpoint's cluster `local`."""
+
+    client: KafkaClient
+    log: WireLog
+    arn: str
+
+
 @pytest.fixture
-def wire(endpoint: MskServer) -> Iterator[tuple[KafkaClient, WireLog]]:
+def wire(endpoint: MskServer) -> Iterator[Wire]:
     log = WireLog()
     client = log.attach(kafka_client(REGION, endpoint_url=endpoint.endpoint_url))
-    yield client, log
+    yield Wire(client, log, cluster_arn(client))
     assert log.problems() == []  # every answer matched botocore's output or error shape
 
 
@@ -73,10 +82,9 @@ def settle() -> None:
 
 
 def test_the_endpoint_serves_msk_topic_api_on_real_kafka(
-    wire: tuple[KafkaClient, WireLog], wait_until: WaitUntil, topic_prefix: str
+    wire: Wire, wait_until: WaitUntil, topic_prefix: str
 ) -> None:
-    client, log = wire
-    arn = cluster_arn(client)
+    client, log, arn = wire
     name = f"{topic_prefix}orders"
     created = client.create_topic(
         ClusterArn=arn,
@@ -135,10 +143,9 @@ def test_the_endpoint_serves_msk_topic_api_on_real_kafka(
 
 
 def test_the_endpoint_keeps_msk_topic_api_rules(
-    wire: tuple[KafkaClient, WireLog], endpoint: MskServer, topic_prefix: str
+    wire: Wire, endpoint: MskServer, topic_prefix: str
 ) -> None:
-    client, _ = wire
-    arn = cluster_arn(client)
+    client, _, arn = wire
     name = f"{topic_prefix}a"
     client.create_topic(ClusterArn=arn, TopicName=name, PartitionCount=1, ReplicationFactor=1)
     settle()

@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -180,6 +180,36 @@ def consume_all(cluster: LocalCluster, name: str, expected: int) -> list[bytes]:
     return values
 
 
+def moving(
+    cluster: LocalCluster, env_dir: Path
+) -> tuple[subprocess.Popen[str], IO[str], list[str]]:
+    """`reconciler apply` in a process of its own, read until its replicas are moving: the
+    process (for a test to interrupt, or to take a broker away from), the rest of its
+    output and what it printed so far."""
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "reconciler", "apply", str(env_dir),
+            "--auto-approve", "--allow-outside-repo", "--poll-seconds", "1",
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": cluster.bootstrap_servers,
+            "PYTHONPATH": str(ROOT),
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if "moving replicas:" in line:
+            break
+    return process, process.stdout, seen
+
+
 def plan_json(cli: Callable[..., Result], env_dir: Path) -> dict[str, Any]:
     result = cli("plan", str(env_dir), "-o", "json")
     assert result.exit_code in (0, 1), result.output
@@ -336,38 +366,11 @@ def test_an_apply_interrupted_mid_move_leaves_no_throttle_and_the_next_one_compl
     create(admin, name, [[1], [2], [3], [4]])
     produce(cluster, name, 40000)  # ~40 MB: minutes at 256 KiB/s, so the move is caught mid-way
     slow = specs((name, 4, 3), placement="{throttle: 256KiB}")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "reconciler",
-            "apply",
-            str(slow),
-            "--auto-approve",
-            "--allow-outside-repo",
-            "--poll-seconds",
-            "1",
-        ],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "KAFKA_BOOTSTRAP_SERVERS": cluster.bootstrap_servers,
-            "PYTHONPATH": str(ROOT),
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    seen = []
-    for line in process.stdout:
-        seen.append(line)
-        if "moving replicas:" in line:
-            break
+    process, stdout, seen = moving(cluster, slow)
     assert any("throttle: 256.0 KiB/s" in line for line in seen), "".join(seen)
     assert throttles_left(admin, [name])  # the throttle is there while it moves
     process.send_signal(signal.SIGTERM)
-    output = "".join(seen) + process.stdout.read()
+    output = "".join(seen) + stdout.read()
     assert process.wait(60) == 1, output
     assert "interrupted" in output and "throttles removed" in output
     assert throttles_left(admin, [name]) == {}
@@ -395,36 +398,9 @@ def test_a_broker_lost_mid_move_fails_the_apply_with_no_throttle_left_on_the_oth
     create(admin, name, [[2, 4], [3, 4]])  # broker 4 stays in every target
     produce(cluster, name, 30000)
     slow = specs((name, 2, 3), placement="{throttle: 128KiB}")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "reconciler",
-            "apply",
-            str(slow),
-            "--auto-approve",
-            "--allow-outside-repo",
-            "--poll-seconds",
-            "1",
-        ],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "KAFKA_BOOTSTRAP_SERVERS": cluster.bootstrap_servers,
-            "PYTHONPATH": str(ROOT),
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    seen = []
-    for line in process.stdout:
-        seen.append(line)
-        if "moving replicas:" in line:
-            break
+    process, stdout, seen = moving(cluster, slow)
     os.kill(cluster.brokers[3].pid, signal.SIGKILL)
-    output = "".join(seen) + process.stdout.read()
+    output = "".join(seen) + stdout.read()
     assert process.wait(180) == 1, output
     assert "left the cluster during the move" in output or "did not move" in output, output
     assert throttles_left(admin, [name], brokers=(1, 2, 3)) == {}

@@ -4,6 +4,7 @@ through the CLI."""
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from confluent_kafka.admin import (
 
 from reconciler.cli import main
 from reconciler.core.model import Action
+from reconciler.core.polling import attempts
 from reconciler.engine.apply import apply_and_verify
 from reconciler.engine.plan import plan_environment
 from reconciler.kinds.base import ApplyOptions
@@ -112,8 +114,25 @@ def set_config(admin: AdminClient, name: str, key: str, value: str | None) -> No
 
 
 def prefixed(admin: AdminClient, prefix: str) -> dict[str, int]:
-    topics = admin.list_topics(timeout=10).topics
-    return {n: len(t.partitions) for n, t in topics.items() if n.startswith(prefix)}
+    """The topics under `prefix` and their partition counts, as every broker lists them.
+
+    Through the brokers, apply returns once each of them agrees; through MSK's API, once
+    MSK's view has the change, and the brokers' metadata follows within moments: a client
+    may see the old partition count meanwhile, so this waits (20 s) for the brokers to agree.
+    """
+    addresses = [f"{b.host}:{b.port}" for b in admin.list_topics(timeout=10).brokers.values()]
+    quiet = logging.getLogger("librdkafka")
+    views: list[dict[str, int]] = []
+    for _ in attempts(20, 0.2):
+        views = []
+        for address in addresses:
+            config: dict[str, Any] = {"bootstrap.servers": address, "logger": quiet}
+            client = AdminClient(config)
+            topics = client.list_topics(timeout=10).topics
+            views.append({n: len(t.partitions) for n, t in topics.items() if n.startswith(prefix)})
+        if all(view == views[0] for view in views):
+            return views[0]
+    raise AssertionError(f"the brokers never agreed on the topics under {prefix}: {views}")
 
 
 def test_apply_then_plan_reports_no_changes(

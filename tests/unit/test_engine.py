@@ -46,7 +46,14 @@ LIBRARIES = ("boto3", "botocore", "confluent_kafka", "kafka", "deepdiff")
 
 
 def test_the_registry_lists_every_kind_once_in_apply_order() -> None:
-    assert [kind.name for kind in KINDS] == ["MskCluster", "Topic"]  # the cluster first
+    # the cluster first; SCRAM users before the ACLs that name them
+    assert [kind.name for kind in KINDS] == [
+        "MskCluster",
+        "Topic",
+        "ScramUser",
+        "Acl",
+        "ClientQuota",
+    ]
     assert set(BY_NAME) == {kind.name for kind in KINDS}
     for kind in KINDS:
         assert (SCHEMA_DIR / kind.schema).is_file(), kind.schema
@@ -88,8 +95,8 @@ def test_a_change_of_a_kind_nothing_applies_fails_before_any_write() -> None:
     create = Change(
         "Topic", "orders", Action.CREATE, Risk.SAFE, (FieldDiff("partitions", None, 3),)
     )
-    binding = Change("Acl", "User:app", Action.CREATE, Risk.SAFE, ())
-    with pytest.raises(ReconcilerError, match="of kind 'Acl', which this version does not apply"):
+    binding = Change("Connector", "sink", Action.CREATE, Risk.SAFE, ())
+    with pytest.raises(ReconcilerError, match="of kind 'Connector', which this version does not"):
         apply_and_verify(_planned(create, binding), ApplyOptions(lambda _: None))
 
 

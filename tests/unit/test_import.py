@@ -44,7 +44,7 @@ class FakeClients:
 def with_discover(monkeypatch: pytest.MonkeyPatch, **discovers: Any) -> None:
     kinds = tuple(replace(k, discover=discovers.get(k.name, k.discover)) for k in KINDS)
     monkeypatch.setattr(importer, "KINDS", kinds)
-    monkeypatch.setattr(importer, "Clients", FakeClients)
+    monkeypatch.setattr(importer, "connect", FakeClients)
 
 
 def cluster_discover(topics: dict[str, ObservedTopic]) -> Discover:

@@ -82,10 +82,13 @@ def test_schemas_are_written_for_editors(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["schemas", "--out", str(tmp_path)])
     assert result.exit_code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "acl.schema.json",
+        "clientquota.schema.json",
         "environment.schema.json",
         "msk-prices.schema.json",
         "mskcluster.schema.json",
         "plan.schema.json",
+        "scramuser.schema.json",
         "topic.schema.json",
     ]
 

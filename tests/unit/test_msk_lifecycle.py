@@ -7,6 +7,7 @@ import dataclasses
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 import yaml
 
 from reconciler.core.model import Risk
@@ -113,21 +114,20 @@ def test_policy_error_refuses_a_plan_that_keeps_an_unsupported_version() -> None
     assert plan_cluster(SEED, observed(), now=NOW) == []  # warn (the default) plans nothing
 
 
-def test_policy_error_lets_the_upgrade_through_and_refuses_a_bad_target() -> None:
+@pytest.mark.parametrize(("target", "blocked"), [("3.8.x", False), ("3.6.0", True)])
+def test_policy_error_lets_the_upgrade_through_and_refuses_a_bad_target(
+    target: str, blocked: bool
+) -> None:
     upgrade = plan_cluster(
-        dataclasses.replace(SEED, kafka_version="3.8.x"),
+        dataclasses.replace(SEED, kafka_version=target),
         observed(),
         now=NOW,
         end_of_support="error",
     )
-    assert [(c.operation, c.blocked) for c in upgrade] == [("UpdateClusterKafkaVersion", False)]
-    to_36 = plan_cluster(
-        dataclasses.replace(SEED, kafka_version="3.6.0"),
-        observed(),
-        now=NOW,
-        end_of_support="error",
-    )
-    assert [(c.operation, c.blocked) for c in to_36] == [("UpdateClusterKafkaVersion", True)]
+    assert [(c.operation, c.blocked) for c in upgrade] == [("UpdateClusterKafkaVersion", blocked)]
+
+
+def test_policy_error_refuses_to_create_a_cluster_on_an_unsupported_version() -> None:
     created = plan_cluster(SEED, MskObserved(None), now=NOW, end_of_support="error")
     assert [c.operation for c in created if c.blocked] == ["CreateClusterV2"]
 

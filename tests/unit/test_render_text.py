@@ -187,7 +187,7 @@ def test_orphans_and_warnings_have_their_own_sections() -> None:
             color=False,
         )
     )
-    start = out.index("Orphans (managed topics in no spec):")
+    start = out.index("Orphans (managed resources in no spec):")
     assert out[start + 1] == "  * Topic legacy.events: matches legacy.*"
     assert out[out.index("Warnings:") + 1] == "  * w1"
     assert out[-1] == "Plan: 0 to create, 0 to update, 0 to delete, 1 orphaned."

@@ -94,7 +94,10 @@ def topic(document: dict[str, Any]) -> dict[str, Any]:
         (lambda d: topic(d).update(partitions=True), "/kinds/Topic/topics/orders/partitions"),
         (lambda d: topic(d)["replicas"].update(x=[1]), "partition number"),
         (lambda d: d["cluster"]["brokers"][0].pop("host"), "missing host"),
-        (lambda d: d["kinds"].update(Acl={}), "/kinds/Acl: a kind this version does not know"),
+        (
+            lambda d: d["kinds"].update(Connector={}),
+            "/kinds/Connector: a kind this version does not know",
+        ),
     ],
 )
 def test_damaged_snapshots_are_refused_with_the_place(

@@ -16,6 +16,8 @@ from reconciler.cli import main
 from reconciler.core.errors import SpecError
 from reconciler.engine.load import load
 from reconciler.engine.plan import plan_environment
+from reconciler.specs.boundaries import repository_root
+from reconciler.specs.files import yaml_files
 from reconciler.specs.trust import UntrustedConnection
 from reconciler.specs.variables import resolve
 
@@ -146,6 +148,96 @@ def test_a_ca_file_outside_the_repo_is_refused(tmp_path: Path) -> None:
     assert "spec.kafka.caFile: '/home/runner/.aws/credentials' is outside" in problem
     assert "${KAFKA_CA_FILE}" in problem
     assert load(env_dir, allow_outside_repo=True).environment.connection.ca_file
+
+
+def test_a_ca_file_linked_out_of_the_repo_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "credentials"
+    secret.write_text("aws_secret_access_key = x\n", encoding="utf-8")
+    kafka = "{bootstrapServers: 'b:9094', caFile: certs/ca.pem}"
+    env_dir = repo(tmp_path / "repo", {"env/env.yaml": environment(kafka)})
+    (env_dir.parent / "certs").mkdir()
+    (env_dir.parent / "certs" / "ca.pem").symlink_to(secret)
+    [problem] = problems(env_dir)
+    assert "spec.kafka.caFile: 'certs/ca.pem' is outside the repository" in problem
+
+
+def test_an_environment_directory_linked_out_of_the_repo_is_refused(tmp_path: Path) -> None:
+    """Also when the link's target holds a `.git` of its own: the repository is the one the
+    directory is written in, not the one the link leads to."""
+    outside = repo(tmp_path / "elsewhere", {"env/env.yaml": environment(), "env/t.yaml": TOPIC})
+    root = tmp_path / "repo"
+    repo(root, {"README": ""})
+    (root / "env").symlink_to(outside)
+    result = CliRunner().invoke(main, ["validate", str(root / "env")])
+    assert result.exit_code == 1
+    assert "env:1:1: the directory is outside the repository" in result.output
+    assert "--allow-outside-repo" in result.output
+    assert "orders" in load(root / "env", allow_outside_repo=True).kinds["Topic"].topics
+
+
+def test_a_folder_linked_out_above_the_environment_is_refused(tmp_path: Path) -> None:
+    outside = repo(tmp_path / "elsewhere", {"env/env.yaml": environment()})
+    root = tmp_path / "repo"
+    repo(root, {"README": ""})
+    (root / "specs").symlink_to(outside.parent)
+    [problem] = problems(root / "specs" / "env")
+    assert "the directory is outside the repository" in problem
+
+
+def test_a_checkout_below_a_linked_folder_keeps_its_boundary(tmp_path: Path) -> None:
+    """As on macOS, where /tmp is a link: the checkout is still the repository, and a linked
+    environment directory in it still cannot bring a `.git` of its own."""
+    real = tmp_path / "real"
+    repo(real / "repo", {"env/env.yaml": environment(), "env/t.yaml": TOPIC})
+    outside = repo(tmp_path / "elsewhere", {"env/env.yaml": environment()})
+    (tmp_path / "link").symlink_to(real)
+    (real / "repo" / "linked").symlink_to(outside)
+    checkout = tmp_path / "link" / "repo"
+    assert repository_root(checkout / "env") == checkout
+    assert "orders" in load(checkout / "env").kinds["Topic"].topics
+    [problem] = problems(checkout / "linked")
+    assert "the directory is outside the repository" in problem
+
+
+@pytest.mark.parametrize("where", ["caFile", "include", "spec file", "folder"])
+def test_a_link_loop_is_an_error_or_passed_over_never_a_hang(tmp_path: Path, where: str) -> None:
+    kafka = "{bootstrapServers: 'b:9094', caFile: env/loop}" if where == "caFile" else None
+    text = environment(kafka) if kafka else environment()
+    if where == "include":
+        text += "  include: [loop]\n"
+    env_dir = repo(tmp_path, {"env/env.yaml": text, "env/t.yaml": TOPIC})
+    name = {"spec file": "loop.yaml", "folder": "sub/loop"}.get(where, "loop")
+    (env_dir / name).parent.mkdir(exist_ok=True)
+    (env_dir / name).symlink_to(env_dir / name)
+    if where in ("spec file", "folder"):
+        assert "orders" in load(env_dir).kinds["Topic"].topics
+        return
+    [problem] = problems(env_dir)
+    assert "is a loop of symbolic links" in problem and "env.yaml:" in problem
+
+
+def test_a_path_the_os_would_refuse_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    kafka = '{bootstrapServers: "b:9094", caFile: "certs/ca\\0.pem"}'
+    long = "/".join(["a"] * 3000)
+    text = environment(kafka) + f'  include: ["../shared\\0", "{long}", "{"b" * 300}"]\n'
+    env_dir = repo(tmp_path, {"env/env.yaml": text})
+    found = problems(env_dir)
+    assert len(found) == 4
+    assert sum("holds a NUL character" in p for p in found) == 2
+    assert any("spec.kafka.caFile: 'certs/ca\\x00.pem'" in p for p in found)
+    assert sum("is longer than a path may be" in p for p in found) == 2
+
+
+def test_deep_folders_are_an_error_not_a_crash(tmp_path: Path) -> None:
+    """2,000 nested folders fit in a path; walking them recursively would blow the stack."""
+    env_dir = repo(tmp_path, {"env/env.yaml": environment()})
+    deep = env_dir
+    for _ in range(40):
+        deep /= "a"
+    deep.mkdir(parents=True)
+    result = CliRunner().invoke(main, ["validate", str(env_dir)])
+    assert result.exit_code == 1
+    assert "folders nested more than 32 deep" in result.output
 
 
 # -- the base branch decides where to connect --------------------------------------------------
@@ -290,3 +382,65 @@ def test_redact_replaces_every_expanded_value_with_its_reference(tmp_path: Path)
     text = f"{conn.bootstrap_servers} as {conn.sasl_username}/{conn.sasl_password}"
     assert conn.redact(text) == "${HOST}:9096,b-2:9096 as ${USER_NAME}/${PASSWORD}"
     assert "b-1.internal" not in repr(conn)
+
+
+# -- what else a hostile pull request could try -------------------------------------------------
+
+
+def test_names_from_the_specs_cannot_start_a_line_or_an_escape_code(tmp_path: Path) -> None:
+    """A key or file name with a newline would print a line the Actions runner reads as a
+    workflow command; an escape code would rewrite the terminal."""
+    text = TOPIC.replace("spec: {", 'spec: {"x\\n::set-output name=ok::yes\\u001b[2J": 1, ')
+    env_dir = repo(tmp_path, {"env/env.yaml": environment(), "env/t\x1b[31m.yaml": text})
+    result = CliRunner().invoke(main, ["validate", str(env_dir)])
+    assert result.exit_code == 1
+    assert "unknown field" in result.output and "x\\n::set-output" in result.output
+    assert "\x1b" not in result.output
+    assert not any(line.lstrip().startswith("::") for line in result.output.splitlines())
+
+
+@pytest.mark.parametrize("password", ["12345678", "[hunter2-value]", "{v: hunter2-value}"])
+def test_no_other_message_echoes_a_literal_credential(tmp_path: Path, password: str) -> None:
+    """The schema's own messages would ("12345678 is not of type 'string'")."""
+    kafka = (
+        "{bootstrapServers: 'b:9096', securityProtocol: SASL_SSL, "
+        f"sasl: {{mechanism: SCRAM-SHA-512, username: app, password: {password}}}}}"
+    )
+    env_dir = repo(tmp_path, {"env/env.yaml": environment(kafka)})
+    found = problems(env_dir)
+    assert any("a literal value for a credential" in p for p in found)
+    assert any("is not of type" in p and "***" in p for p in found)
+    assert not any("12345678" in p or "hunter2-value" in p for p in found)
+
+
+def test_a_folder_included_many_times_is_walked_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reconciler.engine import load as load_module
+
+    walks: list[Path] = []
+
+    def counted(root: Path) -> list[Path]:
+        walks.append(root)
+        return yaml_files(root)
+
+    text = environment() + "  include: [" + ", ".join(["../shared"] * 5000) + "]\n"
+    env_dir = repo(tmp_path, {"env/env.yaml": text, "shared/t.yaml": TOPIC})
+    monkeypatch.setattr(load_module, "yaml_files", counted)
+    assert list(load(env_dir).kinds["Topic"].topics) == ["orders"]
+    assert walks.count((tmp_path / "shared").resolve()) == 1
+
+
+def test_an_environment_reads_a_bounded_number_of_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reconciler.engine import load as load_module
+
+    monkeypatch.setattr(load_module, "MAX_ENVIRONMENT_BYTES", 4096)
+    big = "".join(TOPIC.replace("orders", f"orders-{i}") + "---\n" for i in range(60))
+    text = environment() + "  include: [../shared]\n"
+    env_dir = repo(tmp_path, {"env/env.yaml": text, "shared/t.yaml": big})
+    [problem] = problems(env_dir)
+    assert (
+        "env:1:1: its spec files hold" in problem and "an environment may read at most" in problem
+    )

@@ -41,6 +41,7 @@ WRITES = {
     ("plan", "plan"): {"id-token", "pull-requests"},
     ("apply", "apply"): {"id-token", "pull-requests"},
     ("drift", "drift"): {"id-token", "issues"},
+    ("drift", "snapshot"): {"id-token"},
 }
 
 
@@ -141,7 +142,12 @@ def test_cluster_jobs_run_on_the_configured_self_hosted_runner_and_others_on_hos
         else:
             assert runs_on == "ubuntu-latest", (name, job_id)
             assert "id-token" not in job["permissions"], (name, job_id)
-    assert cluster == {("plan", "plan"), ("apply", "apply"), ("drift", "drift")}
+    assert cluster == {
+        ("plan", "plan"),
+        ("apply", "apply"),
+        ("drift", "drift"),
+        ("drift", "snapshot"),
+    }
 
 
 def test_oidc_roles_read_only_for_plan_and_drift_write_only_for_apply() -> None:

@@ -259,11 +259,13 @@ def test_a_long_line_of_credential_words_is_scanned_in_linear_time(tmp_path: Pat
     assert "apiVersion" in problem
 
 
-def test_many_literal_secrets_are_each_located(tmp_path: Path) -> None:
+def test_many_literal_secrets_are_refused_in_bounded_time(tmp_path: Path) -> None:
+    """20,000 literal credentials: located without counting lines from the top of the file
+    for each, and the scan stops after the first 20 of the file."""
     (tmp_path / "env.yaml").write_text(ENVIRONMENT, encoding="utf-8")
     (tmp_path / "hostile.yaml").write_text(hostile.literal_tokens(20_000), encoding="utf-8")
     result = validate_guarded(tmp_path)
     assert result.returncode == 1
     located = [line for line in result.stderr.splitlines() if "a literal value" in line]
-    assert len(located) == 20_000
-    assert "hostile.yaml:20000:13: token19999: a literal value for a credential" in located[-1]
+    assert 1 <= len(located) <= 20
+    assert "hostile.yaml:1:9: token0: a literal value for a credential" in located[0]

@@ -1,6 +1,7 @@
 """Catalog of Apache Kafka 3.9 topic-level configs, their validation and canonical form.
 
-This module is the single source of truth for topic configs. It serves two purposes:
+This module and its data, ``topic_configs.toml`` (one table per config), are the single
+source of truth for topic configs. They serve two purposes:
 
 * **Validation** of spec files: unknown keys are rejected with a "did you mean" hint and
   values are checked against the same rules as Kafka's own validators (``LogConfig`` in
@@ -38,11 +39,13 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from types import MappingProxyType
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 from reconciler.core import units
 
@@ -165,189 +168,23 @@ def define(
 
 
 _LONG_MAX_S = str(_LONG_MAX)
-_COMPRESSION_TYPES = ("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer")
 
-_DEFS: tuple[ConfigDef, ...] = (
-    define(
-        "cleanup.policy", "list", "delete", since="0.8.1",
-        valid_values=("compact", "delete"), synonyms=("log.cleanup.policy",),
-        order_insensitive=True,
-        doc="Old segments are deleted, compacted or both (an empty list keeps them forever).",
-    ),
-    define(
-        "compression.gzip.level", "int", "-1", since="3.8", minimum=-1, maximum=9,
-        synonyms=("compression.gzip.level",),
-        doc="Gzip level when compression.type=gzip: 1..9, or -1 for zlib's default.",
-    ),
-    define(
-        "compression.lz4.level", "int", "9", since="3.8", minimum=1, maximum=17,
-        synonyms=("compression.lz4.level",),
-        doc="LZ4 level when compression.type=lz4.",
-    ),
-    define(
-        "compression.type", "string", "producer", since="0.9.0",
-        valid_values=_COMPRESSION_TYPES, synonyms=("compression.type",),
-        doc="Final compression of stored batches; 'producer' keeps the producer's codec.",
-    ),
-    define(
-        "compression.zstd.level", "int", "3", since="3.8", minimum=-131072, maximum=22,
-        synonyms=("compression.zstd.level",),
-        doc="Zstandard level when compression.type=zstd.",
-    ),
-    define(
-        "delete.retention.ms", "long", "86400000", since="0.8.1", minimum=0, unit="ms",
-        synonyms=("log.cleaner.delete.retention.ms",),
-        doc="How long tombstones are kept on compacted topics.",
-    ),
-    define(
-        "file.delete.delay.ms", "long", "60000", since="0.8.1", minimum=0, unit="ms",
-        synonyms=("log.segment.delete.delay.ms",),
-        doc="Delay before a deleted segment's files are removed from disk.",
-    ),
-    define(
-        "flush.messages", "long", _LONG_MAX_S, since="0.8.1", minimum=1,
-        synonyms=("log.flush.interval.messages",),
-        doc="Force an fsync every N messages (default: leave flushing to the OS).",
-    ),
-    define(
-        "flush.ms", "long", _LONG_MAX_S, since="0.8.1", minimum=0, unit="ms",
-        synonyms=("log.flush.interval.ms", "log.flush.scheduler.interval.ms"),
-        doc="Force an fsync at this interval (default: leave flushing to the OS).",
-    ),
-    define(
-        "follower.replication.throttled.replicas", "list", "", since="0.10.1",
-        order_insensitive=True,
-        doc="Replicas ('partition:broker' or '*') whose follower fetches are throttled.",
-    ),
-    define(
-        "index.interval.bytes", "int", "4096", since="0.8.1", minimum=0, unit="bytes",
-        synonyms=("log.index.interval.bytes",),
-        doc="Bytes of log between two offset-index entries.",
-    ),
-    define(
-        "leader.replication.throttled.replicas", "list", "", since="0.10.1",
-        order_insensitive=True,
-        doc="Replicas ('partition:broker' or '*') whose leader-side replication is throttled.",
-    ),
-    define(
-        "local.retention.bytes", "long", "-2", since="3.0", minimum=-2, unit="bytes",
-        synonyms=("log.local.retention.bytes",),
-        doc="Tiered storage: local size limit per partition; -2 = retention.bytes.",
-    ),
-    define(
-        "local.retention.ms", "long", "-2", since="3.0", minimum=-2, unit="ms",
-        synonyms=("log.local.retention.ms",),
-        doc="Tiered storage: local time limit for segments; -2 = retention.ms.",
-    ),
-    define(
-        "max.compaction.lag.ms", "long", _LONG_MAX_S, since="2.3", minimum=1, unit="ms",
-        synonyms=("log.cleaner.max.compaction.lag.ms",),
-        doc="Longest a record may stay uncompacted.",
-    ),
-    define(
-        "max.message.bytes", "int", "1048588", since="0.8.1", minimum=0, unit="bytes",
-        synonyms=("message.max.bytes",),
-        doc="Largest record batch the topic accepts.",
-    ),
-    define(
-        "message.downconversion.enable", "boolean", "true", since="2.0",
-        synonyms=("log.message.downconversion.enable",),
-        doc="Down-convert batches for consumers that only read old record formats.",
-    ),
-    define(
-        "message.format.version", "string", "3.0-IV1", since="0.10.0", deprecated=True,
-        synonyms=("log.message.format.version",),
-        doc="[Deprecated] Record format version; ignored when inter.broker.protocol >= 3.0.",
-    ),
-    define(
-        "message.timestamp.after.max.ms", "long", _LONG_MAX_S, since="3.6", minimum=0,
-        unit="ms", synonyms=("log.message.timestamp.after.max.ms",),
-        doc="How far in the future a CreateTime timestamp may be.",
-    ),
-    define(
-        "message.timestamp.before.max.ms", "long", _LONG_MAX_S, since="3.6", minimum=0,
-        unit="ms", synonyms=("log.message.timestamp.before.max.ms",),
-        doc="How far in the past a CreateTime timestamp may be.",
-    ),
-    define(
-        "message.timestamp.difference.max.ms", "long", _LONG_MAX_S, since="0.10.0",
-        minimum=0, unit="ms", deprecated=True,
-        synonyms=("log.message.timestamp.difference.max.ms",),
-        doc="[Deprecated] Max timestamp skew; use message.timestamp.before/after.max.ms.",
-    ),
-    define(
-        "message.timestamp.type", "string", "CreateTime", since="0.10.0",
-        valid_values=("CreateTime", "LogAppendTime"),
-        synonyms=("log.message.timestamp.type",),
-        doc="Whether record timestamps come from the producer or the broker.",
-    ),
-    define(
-        "min.cleanable.dirty.ratio", "double", "0.5", since="0.8.1", minimum=0, maximum=1,
-        synonyms=("log.cleaner.min.cleanable.ratio",),
-        doc="Dirty fraction of the log that triggers compaction.",
-    ),
-    define(
-        "min.compaction.lag.ms", "long", "0", since="0.10.1", minimum=0, unit="ms",
-        synonyms=("log.cleaner.min.compaction.lag.ms",),
-        doc="Shortest time a record stays uncompacted.",
-    ),
-    define(
-        "min.insync.replicas", "int", "1", since="0.8.2", minimum=1,
-        synonyms=("min.insync.replicas",),
-        doc="Replicas that must acknowledge an acks=all write.",
-    ),
-    define(
-        "preallocate", "boolean", "false", since="0.9.0", synonyms=("log.preallocate",),
-        doc="Preallocate segment files on disk.",
-    ),
-    define(
-        "remote.log.copy.disable", "boolean", "false", since="3.9",
-        doc="Tiered storage: stop copying new segments to remote storage (read-only tier).",
-    ),
-    define(
-        "remote.log.delete.on.disable", "boolean", "false", since="3.9",
-        doc="Tiered storage: delete remote data when remote.storage.enable is turned off.",
-    ),
-    define(
-        "remote.storage.enable", "boolean", "false", since="3.0",
-        doc="Tiered storage for this topic (broker needs remote.log.storage.system.enable).",
-    ),
-    define(
-        "retention.bytes", "long", "-1", since="0.8.1", unit="bytes",
-        synonyms=("log.retention.bytes",),
-        doc="Size limit per partition before old segments are deleted; negative = none.",
-    ),
-    define(
-        "retention.ms", "long", "604800000", since="0.8.1", minimum=-1, unit="ms",
-        synonyms=("log.retention.ms", "log.retention.minutes", "log.retention.hours"),
-        doc="Age after which segments are deleted; -1 = no time limit.",
-    ),
-    define(
-        "segment.bytes", "int", "1073741824", since="0.8.1", minimum=14, unit="bytes",
-        synonyms=("log.segment.bytes",),
-        doc="Size at which a new log segment is rolled.",
-    ),
-    define(
-        "segment.index.bytes", "int", "10485760", since="0.8.1", minimum=4, unit="bytes",
-        synonyms=("log.index.size.max.bytes",),
-        doc="Maximum size of a segment's offset index.",
-    ),
-    define(
-        "segment.jitter.ms", "long", "0", since="0.8.2", minimum=0, unit="ms",
-        synonyms=("log.roll.jitter.ms", "log.roll.jitter.hours"),
-        doc="Random jitter subtracted from segment.ms to spread segment rolls.",
-    ),
-    define(
-        "segment.ms", "long", "604800000", since="0.8.1", minimum=1, unit="ms",
-        synonyms=("log.roll.ms", "log.roll.hours"),
-        doc="Age at which a new log segment is rolled even if not full.",
-    ),
-    define(
-        "unclean.leader.election.enable", "boolean", "false", since="0.8.2",
-        synonyms=("unclean.leader.election.enable",),
-        doc="Allow out-of-sync replicas to become leader (risks data loss).",
-    ),
-)  # fmt: skip
+_CATALOG = Path(__file__).with_name("topic_configs.toml")
+
+
+def _catalog() -> tuple[ConfigDef, ...]:
+    """The catalog's rows (`topic_configs.toml`: data, one table per config) as ConfigDefs."""
+    rows: dict[str, dict[str, Any]] = tomllib.loads(_CATALOG.read_text(encoding="utf-8"))
+    defs = []
+    for name, row in rows.items():
+        options: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in row.items()
+        }
+        defs.append(define(name, options.pop("type"), options.pop("default"), **options))
+    return tuple(defs)
+
+
+_DEFS = _catalog()
 
 #: Every topic config of Kafka 3.9, keyed by name (read-only).
 TOPIC_CONFIGS: Mapping[str, ConfigDef] = MappingProxyType({d.name: d for d in _DEFS})

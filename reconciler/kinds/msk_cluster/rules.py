@@ -224,25 +224,34 @@ class BrokerSize:
     max_throughput: int | None = None
 
 
+#: The m5 and m7g sizes: their rank in the family and their partition limit, which the two
+#: families share.
+_SIZES = {
+    "large": (1, 1500),
+    "xlarge": (2, 1500),
+    "2xlarge": (3, 3000),
+    "4xlarge": (4, 6000),
+    "8xlarge": (5, 6000),
+    "12xlarge": (6, 6000),
+    "16xlarge": (7, 6000),
+    "24xlarge": (8, 6000),
+}
+#: The sizes each family offers and their throughput ceiling (None: not provisionable).
+_FAMILIES: Mapping[str, Mapping[str, int | None]] = {
+    "m5": dict.fromkeys(("large", "xlarge", "2xlarge"))
+    | {"4xlarge": 593, "8xlarge": 850, "12xlarge": 1000, "16xlarge": 1000, "24xlarge": 1000},
+    "m7g": dict.fromkeys(("large", "xlarge"))
+    | {"2xlarge": 312, "4xlarge": 625, "8xlarge": 1000, "12xlarge": 1000, "16xlarge": 1000},
+}
 BROKER_SIZES: Mapping[str, BrokerSize] = {
     s.name: s
     for s in (
         BrokerSize("kafka.t3.small", "t3", 0, 300),
-        BrokerSize("kafka.m5.large", "m5", 1, 1500),
-        BrokerSize("kafka.m5.xlarge", "m5", 2, 1500),
-        BrokerSize("kafka.m5.2xlarge", "m5", 3, 3000),
-        BrokerSize("kafka.m5.4xlarge", "m5", 4, 6000, 593),
-        BrokerSize("kafka.m5.8xlarge", "m5", 5, 6000, 850),
-        BrokerSize("kafka.m5.12xlarge", "m5", 6, 6000, 1000),
-        BrokerSize("kafka.m5.16xlarge", "m5", 7, 6000, 1000),
-        BrokerSize("kafka.m5.24xlarge", "m5", 8, 6000, 1000),
-        BrokerSize("kafka.m7g.large", "m7g", 1, 1500),
-        BrokerSize("kafka.m7g.xlarge", "m7g", 2, 1500),
-        BrokerSize("kafka.m7g.2xlarge", "m7g", 3, 3000, 312),
-        BrokerSize("kafka.m7g.4xlarge", "m7g", 4, 6000, 625),
-        BrokerSize("kafka.m7g.8xlarge", "m7g", 5, 6000, 1000),
-        BrokerSize("kafka.m7g.12xlarge", "m7g", 6, 6000, 1000),
-        BrokerSize("kafka.m7g.16xlarge", "m7g", 7, 6000, 1000),
+        *(
+            BrokerSize(f"kafka.{family}.{size}", family, *_SIZES[size], throughput)
+            for family, sizes in _FAMILIES.items()
+            for size, throughput in sizes.items()
+        ),
     )
 }
 
@@ -341,15 +350,25 @@ def broker_count_problems(
 # --- Security -------------------------------------------------------------------------------
 
 
-def security_problems(
-    *,
-    client_broker: str,
-    in_cluster: bool,
-    unauthenticated: bool,
-    tls: bool,
-    scram: bool,
-    iam: bool,
-) -> list[str]:
+@dataclass(frozen=True)
+class Security:
+    """What `security_problems` and `public_access_problems` judge: encryption in transit
+    and the client authentication methods that are on."""
+
+    client_broker: str
+    in_cluster: bool
+    unauthenticated: bool
+    tls: bool
+    scram: bool
+    iam: bool
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether mTLS, SASL/SCRAM or SASL/IAM is on."""
+        return self.tls or self.scram or self.iam
+
+
+def security_problems(security: Security) -> list[str]:
     """Combinations msk-update-security.html allows.
 
     | Unauthenticated | TLS, PLAINTEXT, TLS_PLAINTEXT | in-cluster on or off |
@@ -357,44 +376,38 @@ def security_problems(
     | SASL/SCRAM      | TLS                           | in-cluster must be on |
     | SASL/IAM        | TLS                           | in-cluster must be on |
     """
+    s = security
     problems: list[str] = []
-    if not (unauthenticated or tls or scram or iam):
+    if not (s.unauthenticated or s.authenticated):
         problems.append("at least one client authentication method must be on")
-    if tls and client_broker == "PLAINTEXT":
+    if s.tls and s.client_broker == "PLAINTEXT":
         problems.append("mTLS authentication needs clientBroker TLS or TLS_PLAINTEXT")
-    for on, name in ((scram, "SASL/SCRAM"), (iam, "SASL/IAM")):
-        if on and client_broker != "TLS":
+    for on, name in ((s.scram, "SASL/SCRAM"), (s.iam, "SASL/IAM")):
+        if on and s.client_broker != "TLS":
             problems.append(f"{name} authentication needs clientBroker TLS")
-    if (tls or scram or iam) and not in_cluster:
+    if s.authenticated and not s.in_cluster:
         problems.append("mTLS, SASL/SCRAM and SASL/IAM need in-cluster encryption on")
     return problems
 
 
 def public_access_problems(
-    *,
-    kafka_version: str,
-    client_broker: str,
-    in_cluster: bool,
-    unauthenticated: bool,
-    tls: bool,
-    scram: bool,
-    iam: bool,
-    server_properties: Mapping[str, str] | None,
+    security: Security, *, kafka_version: str, server_properties: Mapping[str, str] | None
 ) -> list[str]:
     """The conditions of public-access.html for turning public access on."""
+    s = security
     problems: list[str] = []
     if not at_least(kafka_version, "2.6.0"):
         problems.append("public access needs Kafka 2.6.0 or later")
-    if unauthenticated:
+    if s.unauthenticated:
         problems.append("public access needs unauthenticated access off")
-    if not (tls or scram or iam):
+    if not s.authenticated:
         problems.append("public access needs SASL/IAM, SASL/SCRAM or mTLS on")
-    if not in_cluster:
+    if not s.in_cluster:
         problems.append("public access needs in-cluster encryption on")
-    if client_broker != "TLS":
+    if s.client_broker != "TLS":
         problems.append("public access needs clientBroker TLS (no plaintext traffic)")
     acl_default = (server_properties or {}).get("allow.everyone.if.no.acl.found", "true")
-    if (scram or tls) and acl_default != "false":
+    if (s.scram or s.tls) and acl_default != "false":
         problems.append(
             "with SASL/SCRAM or mTLS, public access needs Kafka ACLs and "
             "allow.everyone.if.no.acl.found=false in serverProperties"

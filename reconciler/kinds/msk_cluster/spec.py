@@ -262,25 +262,19 @@ def check_cluster(spec: MskClusterSpec) -> list[SpecIssue]:
             SpecIssue(("spec", "brokers", "storage", "provisionedThroughputMiBps"), throughput)
         )
     auth, enc = spec.client_auth, spec.encryption
-    for problem in rules.security_problems(
+    security = rules.Security(
         client_broker=enc.client_broker,
         in_cluster=enc.in_cluster,
         unauthenticated=auth.unauthenticated,
         tls=auth.tls,
         scram=auth.sasl_scram,
         iam=auth.sasl_iam,
-    ):
+    )
+    for problem in rules.security_problems(security):
         issues.append(SpecIssue(("spec", "clientAuthentication"), problem))
     if spec.public_access:
         for problem in rules.public_access_problems(
-            kafka_version=spec.kafka_version,
-            client_broker=enc.client_broker,
-            in_cluster=enc.in_cluster,
-            unauthenticated=auth.unauthenticated,
-            tls=auth.tls,
-            scram=auth.sasl_scram,
-            iam=auth.sasl_iam,
-            server_properties=spec.server_properties,
+            security, kafka_version=spec.kafka_version, server_properties=spec.server_properties
         ):
             issues.append(SpecIssue(("spec", "brokers", "publicAccess"), problem))
     return issues

@@ -49,6 +49,7 @@ KIND: Kind[Topics, ObservedTopics] = Kind(
     count=lambda desired: len(desired.topics),
     spec_fingerprint=fingerprint.spec_fingerprint,
     observe=observe.observe,
+    prepare=observe.prepare,
     diff=diff.diff,
     fingerprint=fingerprint.fingerprint,
     apply=apply.apply,

@@ -8,8 +8,8 @@ broker-level entry, so the broker is read directly).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from reconciler.core.cluster import ClusterView
@@ -84,6 +84,18 @@ def topic_configs(
     }
 
 
+def _converted(
+    kept: Iterator[tuple[str, dict[str, ConfigValue] | None]],
+    wanted: Mapping[str, Collection[str]],
+    broker: Mapping[str, str] | None,
+) -> dict[str, dict[str, ObservedConfig]]:
+    return {
+        name: topic_configs(entries, broker, wanted[name])
+        for name, entries in kept
+        if entries is not None and name in wanted
+    }
+
+
 def _describe(
     admin: TopicAdmin,
     wanted: Mapping[str, Collection[str]],
@@ -91,12 +103,19 @@ def _describe(
 ) -> dict[str, dict[str, ObservedConfig]]:
     """The configs of `wanted` topics (name -> declared keys); topics the broker does not
     know are left out."""
-    result: dict[str, dict[str, ObservedConfig]] = {}
     kept = admin.topic_configs(wanted, lambda topic, key, source: _kept(key, source, wanted[topic]))
-    for name, entries in kept:
-        if entries is not None:
-            result[name] = topic_configs(entries, broker, wanted[name])
-    return result
+    return _converted(kept, wanted, broker)
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """DescribeConfigs sent before the specs were loaded: of the topics the ownership globs
+    claim. `declared` is filled with each topic's declared keys once the specs are loaded,
+    before the answers are read (and filtered by it)."""
+
+    names: frozenset[str]
+    declared: dict[str, Collection[str]]
+    answers: Iterator[tuple[str, dict[str, ConfigValue] | None]]
 
 
 def _read_lagging(
@@ -143,14 +162,37 @@ def observe_with(
     so it never opens a second connection that librdkafka could route topic requests through.
     """
     listed = metadata if only is None else {n: metadata[n] for n in only if n in metadata}
+    broker = admin.broker_configs(config_broker) if config_broker is not None else None
+    return _observed(admin, desired, listed, broker, _wanted(desired, listed, every_config))
+
+
+def _wanted(
+    desired: Topics, listed: Mapping[str, object], every_config: bool
+) -> dict[str, Collection[str]]:
+    """The owned topics whose configs a plan reads, each with the keys it keeps."""
     declared = desired.topics
-    wanted = {
+    return {
         name: TOPIC_CONFIGS if every_config else (declared[name].config if name in declared else ())
         for name in listed
         if desired.owns(name)
     }
-    broker = admin.broker_configs(config_broker) if config_broker is not None else None
-    configs = _describe(admin, wanted, broker)
+
+
+def _observed(
+    admin: TopicAdmin,
+    desired: Topics,
+    listed: TopicMetadata,
+    broker: Mapping[str, str] | None,
+    wanted: Mapping[str, Collection[str]],
+    *,
+    sent: _Sent | None = None,
+) -> ObservedTopics:
+    configs: dict[str, dict[str, ObservedConfig]] = {}
+    if sent is not None:
+        sent.declared.update(wanted)
+        configs.update(_converted(sent.answers, wanted, broker))
+    rest = {n: keys for n, keys in wanted.items() if sent is None or n not in sent.names}
+    configs.update(_describe(admin, rest, broker))
     _read_lagging(admin, wanted, configs, broker)
     topics: dict[str, ObservedTopic] = {}
     for name, replicas in listed.items():
@@ -213,6 +255,21 @@ def with_sizes(
     return replace(observed, placement=replace(observed.placement, sizes=sizes))
 
 
+def _lowest(cluster: ClusterView) -> int | None:
+    return min((b.node_id for b in cluster.brokers), default=None)
+
+
+def _with_placement(
+    clients: Clients,
+    desired: Topics,
+    observed: ObservedTopics,
+    cluster: ClusterView,
+    moving: dict[str, dict[int, Moving]],
+) -> ObservedTopics:
+    observed = replace(observed, placement=read_placement(clients, cluster, moving))
+    return with_sizes(clients, desired, observed, cluster)
+
+
 def observe(
     clients: Clients, environment: Environment, desired: Topics, mode: Mode
 ) -> ObservedTopics:
@@ -233,9 +290,41 @@ def observe(
 
         observed = agreed(clients, desired, settle_seconds=SETTLE_SECONDS)
     else:
-        first = min((b.node_id for b in cluster.brokers), default=None)
-        observed = observe_with(admin, desired, metadata, first, every_config=mode is Mode.SNAPSHOT)
-    if not placed:
-        return observed
-    observed = replace(observed, placement=read_placement(clients, cluster, moving))
-    return with_sizes(clients, desired, observed, cluster)
+        every = mode is Mode.SNAPSHOT
+        observed = observe_with(admin, desired, metadata, _lowest(cluster), every_config=every)
+    return _with_placement(clients, desired, observed, cluster, moving) if placed else observed
+
+
+def prepare(
+    clients: Clients, environment: Environment, claimed: Topics, mode: Mode
+) -> Callable[[Topics], ObservedTopics]:
+    """`observe`'s reads that need only the Environment, sent while the specs load:
+    Metadata, DescribeCluster, the reassignments, the broker's configs, and the first
+    DescribeConfigs of the topics the ownership globs claim (`claimed`: the Environment's
+    ownership, no declared topic). The rest (declared topics outside the globs, the keys
+    each keeps, the placement) waits for the specs. An agreed observation (a saved plan)
+    is read whole afterwards.
+    """
+    if mode is Mode.AGREED:
+        return lambda desired: observe(clients, environment, desired, mode)
+    cluster, metadata = clients.cluster()
+    admin = clients.topics()
+    placed = admin.abilities.moves_replicas
+    moving = read_moving(clients) if placed else {}
+    if moving:
+        metadata = admin.topic_metadata()
+    first = _lowest(cluster)
+    broker = admin.broker_configs(first) if first is not None else None
+    names = [name for name in metadata if claimed.owns(name)]
+    declared: dict[str, Collection[str]] = {}
+    answers = admin.topic_configs(
+        names, lambda topic, key, source: _kept(key, source, declared.get(topic, ()))
+    )
+    sent = _Sent(frozenset(names), declared, answers)
+
+    def finish(desired: Topics) -> ObservedTopics:
+        wanted = _wanted(desired, metadata, mode is Mode.SNAPSHOT)
+        observed = _observed(admin, desired, metadata, broker, wanted, sent=sent)
+        return _with_placement(clients, desired, observed, cluster, moving) if placed else observed
+
+    return finish

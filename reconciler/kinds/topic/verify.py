@@ -10,8 +10,10 @@ change costs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 from reconciler.core.cluster import Broker, ClusterView
@@ -28,7 +30,7 @@ from reconciler.kinds.topic.observe import observe_with, read_moving, read_place
 
 if TYPE_CHECKING:
     from reconciler.clients.session import Clients
-    from reconciler.clients.topics import TopicAdmin
+    from reconciler.clients.topics import TopicAdmin, TopicMetadata
 
 
 class _EachBroker:
@@ -46,10 +48,18 @@ class _EachBroker:
         #: How long a read-back may wait for the API to show what was written.
         self.lag = api.lag_seconds
 
-    def read(self, index: int, desired: Topics, only: set[str] | None) -> ObservedTopics:
-        """What broker `index` reports for `desired` (its `only` topics, when given)."""
+    def read(
+        self,
+        index: int,
+        desired: Topics,
+        only: set[str] | None,
+        metadata: TopicMetadata | None = None,
+    ) -> ObservedTopics:
+        """What broker `index` reports for `desired` (its `only` topics, when given), from
+        `metadata` it answered just now, else from its Metadata read afresh."""
         admin, broker = self.admins[index], self.brokers[index]
-        metadata = admin.topic_metadata(only)
+        if metadata is None:
+            metadata = admin.topic_metadata(only)
         return observe_with(admin, desired, metadata, broker.node_id, only=only)
 
 
@@ -78,17 +88,36 @@ def _expected_partitions(change: Change) -> int | None:
     return int(after) if after is not None else -1  # -1: exists, count unchanged
 
 
-def _metadata_settled(admin: TopicAdmin, changes: Sequence[Change]) -> bool:
-    """Cheap first check: this broker lists created topics, not deleted ones, new counts."""
-    topics = admin.topic_metadata([c.name for c in changes])
+def _settled(
+    admin: TopicAdmin, names: Collection[str], changes: Sequence[Change]
+) -> TopicMetadata | None:
+    """Cheap first check: this broker's Metadata of the changed topics `names`, once it
+    lists created topics, not deleted ones, new counts (None: not yet)."""
+    topics = admin.topic_metadata(names)
     for change in changes:
         expected = _expected_partitions(change)
         listed = topics.get(change.name)
         if expected is None and listed is not None:
-            return False
+            return None
         if expected is not None and (listed is None or expected not in (-1, len(listed))):
-            return False
-    return True
+            return None
+    return topics
+
+
+def _shares(changed: Collection[str], altered: set[str], brokers: int) -> list[set[str]]:
+    """The topics each broker reads back: an altered topic on every broker (each learns a
+    config change for itself); any other changed topic on one broker, in turn, so the
+    reads spread over the brokers (every broker's Metadata has already shown it, and a
+    created topic's configs arrive in the same metadata record batch as the topic)."""
+    once = sorted(set(changed) - altered)
+    return [set(once[index::brokers]) | altered for index in range(brokers)]
+
+
+def _together(plans: Sequence[KindPlan]) -> KindPlan:
+    """What any broker still reports, each topic once (an altered topic is read on each)."""
+    changes = {c.name: c for plan in reversed(plans) for c in plan.changes}
+    orphans = {o.name: o for plan in reversed(plans) for o in plan.orphans}
+    return KindPlan(tuple(sorted(changes.values(), key=lambda c: c.name)), tuple(orphans.values()))
 
 
 def verify(
@@ -100,37 +129,45 @@ def verify(
 ) -> KindPlan:
     """Read the changed topics back until every broker reports the empty plan.
 
-    First the cheap Metadata on every broker (creates, deletes, partition counts); then the
-    full read-back on one broker, and on the others only for topics whose configs were
-    altered: a created topic's configs reach a broker in the same metadata record batch as
-    the topic itself, so a broker that lists it has them. Each read-back carries the
-    placement state read afresh (reassignments, broker throttles), so moved replicas and
-    removed throttles are verified too. Failed changes stay in the plan.
+    First the cheap Metadata of the changed topics on every broker (creates, deletes,
+    partition counts); then, from the same Metadata, the full read-back of the changed
+    topics, spread over the brokers (`_shares`), every broker at once. A read-back after
+    replica moves or other updates carries the placement state read afresh (reassignments,
+    broker throttles), so moved replicas and removed throttles are verified too; creates
+    alone cannot have moved anything. Failed changes stay in the plan.
     """
     failed = {o.change.name for o in outcomes if not o.done}
     changes = [o.change for o in outcomes if o.done]
     changed = {o.change.name for o in outcomes}
     altered = {c.name for c in changes if c.action is Action.UPDATE}
     each = _EachBroker(clients)
+    shares = _shares(changed, altered, len(each.admins))
+    placed = clients.topics().abilities.moves_replicas
+    moves = placed and any(c.action is not Action.CREATE for c in changes)
     remaining = KindPlan()
-    for attempt in attempts(max(options.settle_seconds, each.lag), 0.2 if not each.lag else 2.0):
-        ready = all(_metadata_settled(admin, changes) for admin in each.admins)
-        if not (ready or attempt.last):
-            continue
-        placement = (
-            read_placement(clients, each.cluster, read_moving(clients))
-            if clients.topics().abilities.moves_replicas
-            else ObservedPlacement()
-        )
-        plans = []
-        for index in range(len(each.admins)):
-            names = changed if index == 0 else altered
-            if index and not names:
+
+    def read_back(
+        index: int, placement: ObservedPlacement, metadata: TopicMetadata | None
+    ) -> KindPlan:
+        narrowed = desired.only(shares[index])
+        read = each.read(index, narrowed, shares[index], metadata)
+        observed = replace(read, placement=placement)
+        return diff_topics(narrowed, observed, each.cluster, guard_wipe=False)
+
+    with ThreadPoolExecutor(len(each.admins), "reconciler-verify") as pool:
+        pause = 0.2 if not each.lag else 2.0
+        for attempt in attempts(max(options.settle_seconds, each.lag), pause):
+            views = list(pool.map(_settled, each.admins, repeat(changed), repeat(changes)))
+            if not (all(view is not None for view in views) or attempt.last):
                 continue
-            narrowed = desired.only(names)
-            observed = replace(each.read(index, narrowed, names), placement=placement)
-            plans.append(diff_topics(narrowed, observed, each.cluster, guard_wipe=False))
-        remaining = max(plans, key=lambda p: len(p.changes))
-        if all({c.name for c in p.changes} <= failed for p in plans):  # failures stay
-            break
+            placement = (
+                read_placement(clients, each.cluster, read_moving(clients))
+                if moves
+                else ObservedPlacement()
+            )
+            readers = [index for index, share in enumerate(shares) if share]
+            answers = [views[index] for index in readers]
+            remaining = _together(list(pool.map(read_back, readers, repeat(placement), answers)))
+            if {c.name for c in remaining.changes} <= failed:  # failures stay
+                break
     return KindPlan(remaining.changes, remaining.orphans)

@@ -30,6 +30,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from reconciler.local.kafka.errors import DistributionError
+from reconciler.local.kafka.processes import run_captured
 
 DEFAULT_KAFKA_VERSION = "3.9.1"
 SCALA_VERSION = "2.13"
@@ -301,15 +302,7 @@ def _from_maven(version: str, staging: Path) -> Path:
         "-DincludeScope=runtime",
     ]
     try:
-        result = subprocess.run(
-            command,
-            cwd=dist,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=MAVEN_TIMEOUT,
-            check=False,
-        )
+        result = run_captured(command, dist, timeout=MAVEN_TIMEOUT)
     except subprocess.TimeoutExpired as exc:
         raise DistributionError(f"`mvn` did not finish within {MAVEN_TIMEOUT:.0f}s.") from exc
     if result.returncode != 0:

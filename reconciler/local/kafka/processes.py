@@ -30,6 +30,23 @@ def node_marker(node_dir: Path) -> str:
     return f"-Dreconciler.node={node_dir}"
 
 
+def run_captured(
+    cmd: Sequence[str], cwd: Path, *, timeout: float | None = None, detach: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run ``cmd`` with no terminal input and its output captured as text; the caller reads
+    the exit code. ``detach``: in a session of its own, so the terminal's Ctrl-C misses it."""
+    return subprocess.run(
+        cmd,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        start_new_session=detach,
+        check=False,
+    )
+
+
 def spawn_detached(cmd: Sequence[str], log_file: Path, cwd: Path) -> int:
     """Start ``cmd`` in its own session, re-parented away from us, and return its pid.
 
@@ -37,15 +54,7 @@ def spawn_detached(cmd: Sequence[str], log_file: Path, cwd: Path) -> int:
     ignores the terminal's Ctrl-C, and never becomes our zombie child.
     """
     script = 'log=$1; shift; "$@" </dev/null >>"$log" 2>&1 & echo $!'
-    result = subprocess.run(
-        ["/bin/sh", "-c", script, "sh", str(log_file), *cmd],
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        start_new_session=True,
-        check=False,
-    )
+    result = run_captured(["/bin/sh", "-c", script, "sh", str(log_file), *cmd], cwd, detach=True)
     try:
         return int(result.stdout.strip())
     except ValueError as exc:

@@ -2,8 +2,9 @@
 HTTP request to it.
 
 Each area's operations are a class of their own (clusters.py, updates.py, configurations.py,
-tags_operations.py, topics.py, failures.py), all on one `BackendState`; `MskBackend` combines
-them so dispatch finds every handler by the operation's snake_case name on a single object.
+tags_operations.py, topics.py, scram_secrets.py, failures.py), all on one `BackendState`;
+`MskBackend` combines them so dispatch finds every handler by the operation's snake_case
+name on a single object.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from reconciler.kinds.msk_cluster import rules
 from reconciler.local.msk.clusters import ClusterApi
 from reconciler.local.msk.configurations import ConfigurationApi
 from reconciler.local.msk.failures import FailureInjection
+from reconciler.local.msk.scram_secrets import ScramSecretApi
 from reconciler.local.msk.tags_operations import TagsAndOperationsApi
-from reconciler.local.msk.topics import TopicApi
 from reconciler.local.msk.updates import ClusterUpdateApi
 from reconciler.local.msk.wire import (
     ApiError,
@@ -69,11 +70,19 @@ IMPLEMENTED = (
     "ListClusterOperations",
     "DescribeClusterOperation",
     *TOPIC_OPERATIONS,
+    "BatchAssociateScramSecret",
+    "BatchDisassociateScramSecret",
+    "ListScramSecrets",
 )
 
 
 class MskBackend(
-    ClusterApi, ClusterUpdateApi, ConfigurationApi, TagsAndOperationsApi, TopicApi, FailureInjection
+    ClusterApi,
+    ClusterUpdateApi,
+    ConfigurationApi,
+    TagsAndOperationsApi,
+    ScramSecretApi,
+    FailureInjection,
 ):
     """The MSK state machine behind the HTTP layer; every public call holds the lock."""
 

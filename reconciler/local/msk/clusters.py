@@ -177,17 +177,17 @@ class ClusterApi(OperationEngine):
         plain = self.kafka_bootstrap
         secure = self.kafka_tls_bootstrap or self.kafka_bootstrap
         result: Json = {}
-        if on["client_broker"] in {"PLAINTEXT", "TLS_PLAINTEXT"}:
+        if on.client_broker in {"PLAINTEXT", "TLS_PLAINTEXT"}:
             result["BootstrapBrokerString"] = plain
-        if on["client_broker"] in {"TLS", "TLS_PLAINTEXT"} and (on["unauthenticated"] or on["tls"]):
+        if on.client_broker in {"TLS", "TLS_PLAINTEXT"} and (on.unauthenticated or on.tls):
             result["BootstrapBrokerStringTls"] = secure
-            if public and on["tls"]:
+            if public and on.tls:
                 result["BootstrapBrokerStringPublicTls"] = secure
-        if on["scram"]:
+        if on.scram:
             result["BootstrapBrokerStringSaslScram"] = secure
             if public:
                 result["BootstrapBrokerStringPublicSaslScram"] = secure
-        if on["iam"]:
+        if on.iam:
             result["BootstrapBrokerStringSaslIam"] = secure
             if public:
                 result["BootstrapBrokerStringPublicSaslIam"] = secure

@@ -92,9 +92,7 @@ class ConfigurationApi(BackendState):
         revision = self._revision(configuration, int(params["Revision"]))
         return {
             "Arn": configuration.arn,
-            "CreationTime": revision.created,
-            "Description": revision.description,
-            "Revision": revision.revision,
+            **revision_view(revision),
             "ServerProperties": revision.properties,
         }
 

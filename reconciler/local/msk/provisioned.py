@@ -6,26 +6,15 @@ stored cluster, or the ones an update would leave.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import Any
 
 from reconciler.kinds.msk_cluster import rules
 from reconciler.kinds.msk_cluster.fields import BY_PATH, Enabled, get_in, operation_fields
 from reconciler.local.msk.wire import Json
 
 
-class Security(TypedDict):
-    """What `rules.security_problems` and `rules.public_access_problems` judge."""
-
-    client_broker: str
-    in_cluster: bool
-    unauthenticated: bool
-    tls: bool
-    scram: bool
-    iam: bool
-
-
-def security(fields: Mapping[str, Any]) -> Security:
-    return Security(
+def security(fields: Mapping[str, Any]) -> rules.Security:
+    return rules.Security(
         client_broker=str(fields["encryption.inTransit.clientBroker"]),
         in_cluster=bool(fields["encryption.inTransit.inCluster"]),
         unauthenticated=bool(fields["clientAuthentication.unauthenticated"]),
@@ -36,7 +25,7 @@ def security(fields: Mapping[str, Any]) -> Security:
 
 
 def security_problems(fields: Mapping[str, Any]) -> list[str]:
-    return rules.security_problems(**security(fields))
+    return rules.security_problems(security(fields))
 
 
 def logging_problem(request: Json) -> str | None:

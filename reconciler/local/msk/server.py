@@ -87,26 +87,15 @@ class MskServer:
         self._httpd = httpd
         self._thread = thread
         self.backend = httpd.backend
+        # the backend's failure controls (`failures.FailureInjection`), as they are
+        self.inject_failure = self.backend.inject_failure
+        self.throttle = self.backend.throttle
+        self.advance_clock = self.backend.advance_clock
 
     @property
     def endpoint_url(self) -> str:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}"
-
-    def inject_failure(
-        self,
-        cluster: str = "*",
-        operation_type: str | None = None,
-        error_code: str = "InternalFailure",
-        error_string: str = "The operation failed (injected by the local MSK endpoint).",
-    ) -> None:
-        self.backend.inject_failure(cluster, operation_type, error_code, error_string)
-
-    def throttle(self, count: int) -> None:
-        self.backend.throttle(count)
-
-    def advance_clock(self, seconds: float) -> None:
-        self.backend.advance_clock(seconds)
 
     def stop(self) -> None:
         self._httpd.shutdown()
@@ -130,6 +119,7 @@ def start_msk_server(
     kafka_tls_bootstrap: str | None = None,
     storage_cooldown_seconds: float = rules.STORAGE_COOLDOWN.total_seconds(),
     topic_refresh_seconds: float = 5.0,
+    secrets_endpoint: str | None = None,
 ) -> MskServer:
     """Serve the local MSK endpoint on a background thread; port 0 picks a free port."""
     httpd = _HttpServer((host, port), _Handler)
@@ -140,6 +130,7 @@ def start_msk_server(
         storage_cooldown_seconds=storage_cooldown_seconds,
         state_file=state_file,
         topic_refresh_seconds=topic_refresh_seconds,
+        secrets_endpoint=secrets_endpoint,
     )
     thread = threading.Thread(
         target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="msk-endpoint", daemon=True

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reconciler.kinds.msk_cluster import rules
 from reconciler.local.msk.wire import ApiError, Json, bad_request
@@ -147,8 +147,13 @@ class BackendState:
         storage_cooldown_seconds: float = rules.STORAGE_COOLDOWN.total_seconds(),
         state_file: Path | None = None,
         topic_refresh_seconds: float = 5.0,
+        secrets_endpoint: str | None = None,
     ) -> None:
         self.kafka_bootstrap = kafka_bootstrap
+        #: Secrets Manager (moto) holding SCRAM users' secrets; None: AWS_ENDPOINT_URL_*.
+        self.secrets_endpoint = secrets_endpoint
+        #: Cluster ARN -> its associated SCRAM secrets (ARN -> the user the value names).
+        self.scram_secrets: dict[str, dict[str, str]] = {}
         #: How old the topic API's answers may be (MSK: about a minute).
         self.topic_refresh_seconds = topic_refresh_seconds
         self.kafka_admin: KafkaAdmin | None = None
@@ -178,6 +183,7 @@ class BackendState:
             "clusters": [asdict(c) for c in self.clusters.values()],
             "configurations": [asdict(c) for c in self.configurations.values()],
             "operations": [asdict(o) for o in self.operations.values()],
+            "scram_secrets": self.scram_secrets,
         }
         temporary = self.state_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(data), encoding="utf-8")
@@ -185,6 +191,7 @@ class BackendState:
 
     def _restore(self, data: Json) -> None:
         self.clock_offset = float(data.get("clock_offset", 0.0))
+        self.scram_secrets = {k: dict(v) for k, v in (data.get("scram_secrets") or {}).items()}
         for raw in data.get("clusters", []):
             cluster = Cluster(**raw)
             self.clusters[cluster.arn] = cluster
@@ -252,7 +259,7 @@ def revision_view(revision: Revision) -> Json:
     }
 
 
-def paginate(items: list[Json], params: Json, key: str) -> Json:
+def paginate(items: list[Any], params: Json, key: str) -> Json:
     """MaxResults/NextToken pagination over a list (the token is the next index)."""
     start = int(params.get("NextToken") or 0)
     size = int(params.get("MaxResults") or 100)

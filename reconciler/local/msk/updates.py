@@ -195,9 +195,9 @@ class ClusterUpdateApi(OperationEngine):
 
     def _public_problems(self, cluster: Cluster, fields: Mapping[str, Any]) -> list[str]:
         return rules.public_access_problems(
+            security(fields),
             kafka_version=str(fields["kafkaVersion"]),
             server_properties=self._properties_of(cluster),
-            **security(fields),
         )
 
     def update_connectivity(self, params: Json) -> Json:

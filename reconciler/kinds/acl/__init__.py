@@ -1,0 +1,1 @@
+"""The Acl kind: who may do what on which topics, groups and transactional ids."""
