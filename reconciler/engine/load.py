@@ -22,6 +22,7 @@ from reconciler.kinds.base import Loading
 from reconciler.kinds.registry import KINDS
 from reconciler.specs import environment as env_kind
 from reconciler.specs.boundaries import Boundary, misplaced_variables
+from reconciler.specs.collector import collector_paused
 from reconciler.specs.files import display_path, yaml_files
 from reconciler.specs.schema import check_document
 from reconciler.specs.secrets import literal_secrets, masked
@@ -246,7 +247,13 @@ def load(
     repository unless `allow_outside_repo`. `import` reads the specs without the files it is
     about to rewrite (`leave_out`), and `partial`: its own documents are still to come.
     """
-    root = Path(env_dir)
+    with collector_paused():
+        return _load(Path(env_dir), allow_outside_repo, leave_out, partial)
+
+
+def _load(
+    root: Path, allow_outside_repo: bool, leave_out: Collection[Path], partial: bool
+) -> Desired:
     if not root.is_dir():
         raise SpecError(
             [

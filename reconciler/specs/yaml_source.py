@@ -121,19 +121,17 @@ class _Stop(Exception):
 
 
 class _Anchor:
-    """What an alias stands for: the value, how many values it expands to, how deep it
-    nests, and its marks (shared by every alias, never copied)."""
+    """What an alias stands for: the value, how many values it expands to (at least), how
+    deep it nests, and its marks (shared by every alias, never copied)."""
 
     __slots__ = ("count", "depth", "marks", "open", "value")
 
     def __init__(self, value: Any, count: int, depth: int, marks: Any, open: bool) -> None:
-        self.value, self.count, self.depth, self.marks, self.open = (
-            value,
-            count,
-            depth,
-            marks,
-            open,
-        )
+        self.value = value
+        self.count = count
+        self.depth = depth
+        self.marks = marks
+        self.open = open
 
 
 class _Frame:
@@ -141,7 +139,6 @@ class _Frame:
 
     __slots__ = (
         "anchor",
-        "count",
         "depth",
         "has_key",
         "is_map",
@@ -150,21 +147,22 @@ class _Frame:
         "mark",
         "marks",
         "merges",
+        "start",
         "value",
     )
 
-    def __init__(self, is_map: bool, mark: Any, anchor: str | None) -> None:
+    def __init__(self, is_map: bool, mark: Any, anchor: str | None, start: int) -> None:
         self.is_map = is_map
         self.value: Any = {} if is_map else []
         self.marks: Any = {} if is_map else []
         self.mark = mark
         self.anchor = anchor
-        self.count = 1  # values it stands for, aliases expanded
+        self.start = start  # events written and values expanded before it: its count
         self.depth = 1  # levels of collections it holds, itself included
         self.key: Any = None
         self.key_mark: Any = None
         self.has_key = False
-        self.merges: list[tuple[Any, Any]] = []
+        self.merges: list[tuple[Any, Any]] | None = None
 
 
 class _Reader:
@@ -175,7 +173,10 @@ class _Reader:
         self.loader: Any = _Loader(text)  # the stubs leave its event calls untyped
         self.problems: list[SpecProblem] = []
         self.documents: list[Document] = []
-        self.scalars: dict[tuple[str, str | None, tuple[bool, bool]], tuple[Any, str]] = {}
+        self.plain: dict[str, tuple[Any, str]] = {}
+        self.anchors: dict[str, _Anchor] = {}
+        self.stack: list[_Frame] = []
+        self.written = self.expanded = self.aliases = 0
 
     def where(self, mark: Any) -> Location:
         return Location(self.file, mark.line + 1, mark.column + 1)
@@ -185,11 +186,9 @@ class _Reader:
         return _Stop()
 
     def scalar(self, event: Any) -> tuple[Any, str]:
-        """The value of a scalar as safe_load constructs it, and its resolved tag."""
-        cache_key = (event.value, event.tag, event.implicit)
-        found = self.scalars.get(cache_key)
-        if found is not None:
-            return found
+        """The value of a scalar as safe_load constructs it, and its resolved tag; plain
+        untagged ones are remembered by their text (specs repeat their keys and most of
+        their values)."""
         tag = event.tag
         if tag is None or tag == "!":
             tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
@@ -197,8 +196,8 @@ class _Reader:
             result: tuple[Any, str] = (event.value, tag)
         else:
             result = (self.construct(event, tag), tag)
-        if isinstance(result[0], str | int | float | bool | type(None)):
-            self.scalars[cache_key] = result
+        if event.tag is None and event.implicit[0]:
+            self.plain[event.value] = result
         return result
 
     def construct(self, event: Any, tag: str) -> Any:
@@ -226,55 +225,64 @@ class _Reader:
     # -- one document --------------------------------------------------------------------
 
     def document(self, index: int) -> Document | None:
-        """Read events up to the document's end; the hot path (a scalar key or value in a
-        mapping) is inline."""
-        self.anchors: dict[str, _Anchor] = {}
-        self.stack: list[_Frame] = []
-        self.written = 0
-        self.expanded = 0
-        self.aliases = 0
-        self.root: Any = None
-        self.root_mark: Any = None
-        self.root_marks: Any = None
-        empty = True
+        """Read events up to the document's end. The hot path, a scalar key or value of a
+        mapping (most events of a spec), is inline, on local names."""
+        stack = self.start_document()
+        written = 0
         get = self.loader.get_event
-        stack = self.stack
+        plain = self.plain
+        top: _Frame | None = None
         scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
         mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
-        mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
         document_end = yaml.DocumentEndEvent
         while True:
             event = get()
             kind = type(event)
+            written += 1
+            if kind is scalar_event:
+                if event.tag is not None:
+                    value, tag = self.scalar(event)
+                elif event.implicit[0]:  # plain: resolved as YAML 1.1 says, once per text
+                    found = plain.get(event.value)
+                    value, tag = self.scalar(event) if found is None else found
+                else:  # quoted or a block scalar, untagged: always text
+                    value, tag = event.value, _STR
+                if top is not None and top.is_map and event.anchor is None:
+                    if not top.has_key:
+                        if tag != _MERGE_TAG and value not in top.marks:
+                            top.key, top.key_mark, top.has_key = value, event.start_mark, True
+                            continue
+                    elif top.key is not _MERGE:
+                        top.marks[top.key] = (top.key_mark, event.start_mark, None)
+                        top.value[top.key] = value
+                        top.has_key = False
+                        continue
+                self.written = written
+                self.place(value, event.start_mark, event.anchor, tag)
+                continue
             if kind is document_end:
                 break
-            empty = False
-            self.written += 1
-            if kind is scalar_event:
-                value, tag = self.scalar(event)
-                if stack and event.anchor is None:
-                    top = stack[-1]
-                    if top.is_map:
-                        if not top.has_key:
-                            if tag != _MERGE_TAG and value not in top.marks:
-                                top.key, top.key_mark, top.has_key = value, event.start_mark, True
-                                continue
-                        elif top.key is not _MERGE:
-                            top.marks[top.key] = (top.key_mark, event.start_mark, None)
-                            top.value[top.key] = value
-                            top.count += 1
-                            top.has_key = False
-                            continue
-                self.place(value, event.start_mark, event.anchor, tag)
-            elif kind is mapping_start or kind is sequence_start:
+            self.written = written
+            if kind is mapping_start or kind is sequence_start:
                 self.open(event, kind is mapping_start)
-            elif kind is mapping_end or kind is sequence_end:
-                self.close()
             elif kind is alias_event:
                 self.alias(event)
-        if empty:
+            else:  # the end of a mapping or a sequence
+                self.close()
+            top = stack[-1] if stack else None
+        if written == 1:  # nothing but its end
             return None
         return Document(self.root, self.file, index, self.root_mark, self.root_marks)
+
+    def start_document(self) -> list[_Frame]:
+        """Forget the last document's anchors and counts; its (empty) stack of collections."""
+        self.anchors = {}
+        self.stack = []
+        self.written = self.expanded = self.aliases = 0
+        self.root: Any = None
+        self.root_mark: Any = None
+        self.root_marks: Any = None
+        return self.stack
 
     def open(self, event: Any, is_map: bool) -> None:
         mark = event.start_mark
@@ -284,7 +292,7 @@ class _Reader:
             raise self.stop(mark, f"the tag {event.tag} is not supported in spec documents")
         if self.stack and self.stack[-1].is_map and not self.stack[-1].has_key:
             raise self.stop(mark, _NO_KEY)
-        frame = _Frame(is_map, mark, event.anchor)
+        frame = _Frame(is_map, mark, event.anchor, self.written + self.expanded)
         if event.anchor is not None:
             self.anchors[event.anchor] = _Anchor(frame.value, 0, 0, None, open=True)
         self.stack.append(frame)
@@ -298,19 +306,20 @@ class _Reader:
 
     def close(self) -> None:
         frame = self.stack.pop()
-        if frame.is_map and frame.merges:
+        if frame.merges:
             self.merge(frame)
+        count = self.written + self.expanded - frame.start
         if frame.anchor is not None:
             self.anchors[frame.anchor] = _Anchor(
-                frame.value, frame.count, frame.depth, frame.marks, open=False
+                frame.value, count, frame.depth, frame.marks, open=False
             )
-        self.attach(frame.value, frame.mark, frame.marks, frame.count, frame.depth)
+        self.attach(frame.value, frame.mark, frame.marks, frame.depth)
 
     def merge(self, frame: _Frame) -> None:
         """`<<: *defaults` (or a list of them): their keys, unless the mapping has its own;
         the first listed wins. Merged values are located at their `<<` line."""
         mapping, marks = frame.value, frame.marks
-        for source, mark in frame.merges:
+        for source, mark in frame.merges or ():
             for part in source if isinstance(source, list) else [source]:
                 if not isinstance(part, dict):
                     raise self.stop(mark, "a merge key (<<) takes a mapping or a list of them")
@@ -320,13 +329,14 @@ class _Reader:
                         marks[key] = (mark, mark, None)
 
     def place(self, value: Any, mark: Any, anchor: str | None, tag: str) -> None:
-        """A scalar: a key (checked), or a value of the open collection, perhaps anchored."""
+        """A scalar off the hot path: a key (checked), a merge key, an anchored value, an
+        item of a sequence or the document's root."""
         if anchor is not None:
             self.anchors[anchor] = _Anchor(value, 1, 0, None, open=False)
         if self.stack and self.stack[-1].is_map and not self.stack[-1].has_key:
             self.key(self.stack[-1], value, mark, tag)
             return
-        self.attach(value, mark, None, 1, 0)
+        self.attach(value, mark, None, 0)
 
     def key(self, top: _Frame, value: Any, mark: Any, tag: str) -> None:
         try:
@@ -358,19 +368,20 @@ class _Reader:
                 found.append("<<" if parent.key is _MERGE else parent.key)
         return tuple(found)
 
-    def attach(self, value: Any, mark: Any, marks: Any, count: int, depth: int) -> None:
+    def attach(self, value: Any, mark: Any, marks: Any, depth: int) -> None:
         """A finished value (a scalar, a closed collection, an alias's anchor) into its place."""
         if not self.stack:
             self.root, self.root_mark, self.root_marks = value, mark, marks
             return
         top = self.stack[-1]
-        top.count += count
         if depth >= top.depth:
             top.depth = depth + 1
         if not top.is_map:
             top.value.append(value)
             top.marks.append((None, mark, marks))
         elif top.key is _MERGE:
+            if top.merges is None:
+                top.merges = []
             top.merges.append((value, mark))
             top.has_key = False
         else:
@@ -408,7 +419,7 @@ class _Reader:
         if self.stack and self.stack[-1].is_map and not self.stack[-1].has_key:
             self.key(self.stack[-1], anchor.value, mark, _STR)
             return
-        self.attach(anchor.value, mark, anchor.marks, anchor.count, anchor.depth)
+        self.attach(anchor.value, mark, anchor.marks, anchor.depth)
 
     # -- the file ------------------------------------------------------------------------
 

@@ -261,3 +261,25 @@ def test_an_environment_may_name_its_cluster_by_arn(tmp_path: Path) -> None:
         "spec.msk.clusterArn: names cluster 'other', but spec.msk.clusterName is" in p
         for p in found
     )
+
+
+def test_a_value_shared_by_many_topics_is_judged_for_each(tmp_path: Path) -> None:
+    """Normalised values are remembered per config and value (and its type): each topic with a
+    bad one still gets its own located problem, and `true` is never taken for `1`."""
+    documents = [
+        topic(f"t{i}", "partitions: 1\n  replicationFactor: 1\n  config: {retention.ms: 7x}")
+        for i in range(3)
+    ]
+    documents.append(
+        topic("flag", "partitions: 1\n  replicationFactor: 1\n  config: {min.insync.replicas: 1}")
+    )
+    documents.append(
+        topic(
+            "bool", "partitions: 1\n  replicationFactor: 1\n  config: {min.insync.replicas: true}"
+        )
+    )
+    write(tmp_path, {"environment.yaml": ENV, "topics.yaml": "---\n".join(documents)})
+    found = problems(tmp_path)
+    assert [p.split(":")[1] for p in found if "retention.ms" in p] == ["7", "15", "23"]
+    assert any("topics.yaml:39:" in p and "min.insync.replicas" in p for p in found), found
+    assert len(found) == 4

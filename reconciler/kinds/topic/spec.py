@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, NamedTuple
 
 from reconciler.core.configs.topic import (
     ConfigValueError,
@@ -34,13 +34,21 @@ from reconciler.kinds.topic.model import (
 from reconciler.specs.yaml_source import Document, PathKey
 
 
-@dataclass
-class _Value:
-    """A value and where it came from, so merged topics still point at the right line."""
+class _Value(NamedTuple):
+    """A value and where it came from, so merged topics still point at the right line (the
+    location is looked up only for a problem: most values never need it)."""
 
     value: Any
-    location: Location
-    key: Location
+    doc: Document
+    path: PathKey
+
+    @property
+    def location(self) -> Location:
+        return self.doc.location(self.path)
+
+    @property
+    def key(self) -> Location:
+        return self.doc.key_location(self.path)
 
 
 @dataclass
@@ -54,11 +62,9 @@ class _Draft:
     def merge(self, fields: Mapping[str, Any], doc: Document, path: PathKey) -> None:
         for key in ("partitions", "replicationFactor"):
             if key in fields:
-                where = (*path, key)
-                self.fields[key] = _Value(fields[key], doc.location(where), doc.key_location(where))
+                self.fields[key] = _Value(fields[key], doc, (*path, key))
         for key, value in (fields.get("config") or {}).items():
-            where = (*path, "config", key)
-            self.config[key] = _Value(value, doc.location(where), doc.key_location(where))
+            self.config[key] = _Value(value, doc, (*path, "config", key))
 
 
 def _section(loading: Loading, name: str) -> Mapping[str, Any]:
@@ -87,7 +93,33 @@ def _apply_overrides(
             draft.merge(fields, env_doc, path)
 
 
-def _finish(draft: _Draft, problems: list[SpecProblem]) -> TopicSpec | None:
+class _Normalized:
+    """`normalize` remembered per (config, value): thousands of topics share a few dozen
+    values (`7d`, `compact`), and turning `7d` into milliseconds is the costly part. Keyed by
+    the value's type too, so `true` and `1` stay apart."""
+
+    def __init__(self) -> None:
+        self.known: dict[tuple[str, type, Any], str | ConfigValueError] = {}
+
+    def __call__(self, key: str, value: Any) -> str:
+        if isinstance(value, list):  # unhashable, and rare enough
+            return normalize(key, value)
+        cache_key = (key, type(value), value)
+        found = self.known.get(cache_key)
+        if found is None:
+            try:
+                found = normalize(key, value)
+            except ConfigValueError as exc:
+                found = exc
+            self.known[cache_key] = found
+        if isinstance(found, ConfigValueError):
+            raise found
+        return found
+
+
+def _finish(
+    draft: _Draft, problems: list[SpecProblem], normalized: _Normalized
+) -> TopicSpec | None:
     ok = True
     for key in ("partitions", "replicationFactor"):
         if key not in draft.fields:
@@ -103,7 +135,7 @@ def _finish(draft: _Draft, problems: list[SpecProblem]) -> TopicSpec | None:
     config: dict[str, str] = {}
     for key, item in draft.config.items():
         try:
-            config[key] = normalize(key, item.value)
+            config[key] = normalized(key, item.value)
         except ConfigValueError as exc:
             ok = False
             where = item.key if isinstance(exc, UnknownConfigError) else item.location
@@ -209,8 +241,9 @@ def load_topics(docs: Sequence[Document], loading: Loading) -> tuple[Topics, lis
     if loading.document is not None:
         _apply_overrides(loading.document, drafts, problems, loading.partial)
     topics = {}
+    normalized = _Normalized()
     for name, draft in drafts.items():
-        topic = _finish(draft, problems)
+        topic = _finish(draft, problems, normalized)
         if topic is not None:
             topics[name] = topic
     desired = Topics(

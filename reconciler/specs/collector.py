@@ -1,0 +1,45 @@
+"""Loading without Python's cyclic garbage collector.
+
+Loading 10,000 topics builds a few million small objects (values, marks, drafts) that hold no
+reference cycles, so reference counting frees them all. The cyclic collector still walks them
+each time enough new objects pile up, again and again as the heap grows: about a third of a
+10,000-topic load, finding nothing. It is paused while specs load and resumed after, also when
+several loads overlap in threads (the last one out resumes it, and only if it was running).
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class _Pauses:
+    """How many loads hold the collector paused, and whether to resume it after the last."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.holders = 0
+        self.resume = False
+
+
+_PAUSES = _Pauses()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic collector for the block (reference counting still frees memory)."""
+    pauses = _PAUSES
+    with pauses.lock:
+        if pauses.holders == 0:
+            pauses.resume = gc.isenabled()
+            gc.disable()
+        pauses.holders += 1
+    try:
+        yield
+    finally:
+        with pauses.lock:
+            pauses.holders -= 1
+            if pauses.holders == 0 and pauses.resume:
+                gc.enable()
