@@ -10,6 +10,7 @@ their clients from the engine (`clients.session.Clients`) and only call their me
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -161,6 +162,18 @@ class ApplyOptions:
     poll_seconds: float = 10.0
     settle_seconds: float = SETTLE_SECONDS
     status: Progress | None = None
+
+
+def deferred(module: str, name: str) -> Callable[..., Any]:
+    """A kind's part, imported at its first call: `validate` and `show` load every kind but
+    call only its spec parts, so the observe, diff and apply modules and the client facades
+    they import are never loaded by them."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__qualname__ = call.__name__ = f"{module}.{name}"
+    return call
 
 
 def _no_preflight(clients: Clients, changes: Sequence[Change]) -> list[Refusal]:

@@ -6,16 +6,20 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.core.record import encode
 from reconciler.kinds.access import document_name, kind_parts
-from reconciler.kinds.acl import apply, diff, spec
+from reconciler.kinds.acl import diff, spec
 from reconciler.kinds.acl.model import KIND as NAME
 from reconciler.kinds.acl.model import Acls, ObservedAcls
-from reconciler.kinds.base import Adopting, Discovered, Kind, Mode, SpecDocument
+from reconciler.kinds.base import Adopting, Discovered, Kind, Mode, SpecDocument, deferred
 from reconciler.specs.documents import document
 
 if TYPE_CHECKING:
     from reconciler.clients.session import Clients
 
 _TYPES = {kafka: word for word, kafka in spec.RESOURCE_TYPES.items()}
+
+
+#: What reaches the cluster, imported when first used (`validate` never does).
+_observe = deferred("reconciler.kinds.acl.apply", "observe")
 
 
 def _spec_fingerprint(desired: Acls) -> object:
@@ -64,7 +68,7 @@ def discover(clients: Clients, adopting: Adopting[Acls]) -> Discovered[Acls, Obs
     """The managed principals' bindings that no file of the user's declares (an Environment
     without access.manage imports none: it owns no principal yet)."""
     declared = adopting.declared
-    observed = apply.observe(clients, adopting.environment, declared, Mode.PLAN)
+    observed = _observe(clients, adopting.environment, declared, Mode.PLAN)
     mine = set(declared.bindings)
     found = tuple(
         b
@@ -83,9 +87,9 @@ KIND: Kind[Acls, ObservedAcls] = Kind(
     count=lambda desired: len(desired.bindings),
     spec_fingerprint=_spec_fingerprint,
     fingerprint=_fingerprint,
-    apply=apply.apply,
+    apply=deferred("reconciler.kinds.acl.apply", "apply"),
     to_documents=to_documents,
     discover=discover,
     file="acls",
-    **kind_parts(apply.observe, diff.diff, ObservedAcls),
+    **kind_parts(_observe, diff.diff, ObservedAcls),
 )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.kinds.access import document_name, kind_parts
-from reconciler.kinds.base import Adopting, Discovered, Kind, Mode, SpecDocument
-from reconciler.kinds.client_quota import apply, diff, spec
+from reconciler.kinds.base import Adopting, Discovered, Kind, Mode, SpecDocument, deferred
+from reconciler.kinds.client_quota import diff, spec
 from reconciler.kinds.client_quota.model import (
     DEFAULT,
     ClientQuotas,
@@ -20,6 +20,10 @@ from reconciler.specs.documents import document
 
 if TYPE_CHECKING:
     from reconciler.clients.session import Clients
+
+
+#: What reaches the cluster, imported when first used (`validate` never does).
+_observe = deferred("reconciler.kinds.client_quota.apply", "observe")
 
 
 def _spec_fingerprint(desired: ClientQuotas) -> object:
@@ -50,7 +54,7 @@ def discover(
     """The managed entities' quotas that no file of the user's declares (defaults are
     managed only where declared, so they are never imported)."""
     declared = adopting.declared
-    observed = apply.observe(clients, adopting.environment, declared, Mode.PLAN)
+    observed = _observe(clients, adopting.environment, declared, Mode.PLAN)
     found = {
         entity: values
         for entity, values in observed.by_entity().items()
@@ -70,10 +74,10 @@ KIND: Kind[ClientQuotas, ObservedQuotas] = Kind(
     count=lambda desired: len(desired.quotas),
     spec_fingerprint=_spec_fingerprint,
     fingerprint=_fingerprint,
-    apply=apply.apply,
-    preflight=apply.preflight,
+    apply=deferred("reconciler.kinds.client_quota.apply", "apply"),
+    preflight=deferred("reconciler.kinds.client_quota.apply", "preflight"),
     to_documents=to_documents,
     discover=discover,
     file="quotas",
-    **kind_parts(apply.observe, diff.diff, ObservedQuotas),
+    **kind_parts(_observe, diff.diff, ObservedQuotas),
 )

@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.core.errors import SpecProblem
 from reconciler.core.record import decode, encode
-from reconciler.kinds.base import Adopting, Discovered, Kind, Loading
-from reconciler.kinds.msk_cluster import apply, diff, documents, observe
+from reconciler.kinds.base import Adopting, Discovered, Kind, Loading, deferred
+from reconciler.kinds.msk_cluster import documents
 from reconciler.kinds.msk_cluster.cost import BUNDLED, PriceTable, price_table
 from reconciler.kinds.msk_cluster.fields import flatten
 from reconciler.kinds.msk_cluster.model import MskDesired, MskObserved
-from reconciler.kinds.msk_cluster.observe import observe_cluster, reading
 from reconciler.kinds.msk_cluster.spec import KIND as NAME
 from reconciler.kinds.msk_cluster.spec import (
     ClusterSpecError,
@@ -130,6 +129,8 @@ def discover(
     """The cluster the Environment names, as MSK reports it (its configuration revision's
     server properties, its log group's retention, its tags); left alone when the user's own
     files declare it."""
+    from reconciler.kinds.msk_cluster.observe import observe_cluster, reading  # its reads
+
     msk = adopting.environment.msk
     if msk is None:
         return Discovered(None, None)
@@ -174,10 +175,10 @@ KIND: Kind[MskDesired | None, MskObserved | None] = Kind(
     load=load,
     count=lambda desired: 0 if desired is None else 1,
     spec_fingerprint=_spec_fingerprint,
-    observe=observe.observe,
-    diff=diff.diff,
-    fingerprint=observe.fingerprint,
-    apply=apply.apply,
+    observe=deferred("reconciler.kinds.msk_cluster.observe", "observe"),
+    diff=deferred("reconciler.kinds.msk_cluster.diff", "diff"),
+    fingerprint=deferred("reconciler.kinds.msk_cluster.observe", "fingerprint"),
+    apply=deferred("reconciler.kinds.msk_cluster.apply", "apply"),
     dump_observed=encode,
     load_observed=_load_observed,
     to_documents=documents.to_documents,

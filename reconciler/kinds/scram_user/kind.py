@@ -6,11 +6,14 @@ from typing import Any
 
 from reconciler.core.record import encode
 from reconciler.kinds.access import kind_parts
-from reconciler.kinds.base import Kind, SpecDocument
-from reconciler.kinds.scram_user import apply, diff, spec
+from reconciler.kinds.base import Kind, SpecDocument, deferred
+from reconciler.kinds.scram_user import diff, spec
 from reconciler.kinds.scram_user.model import KIND as NAME
 from reconciler.kinds.scram_user.model import ObservedScram, ScramUsers
 from reconciler.specs.documents import document
+
+#: What reaches the cluster, imported when first used (`validate` never does).
+_observe = deferred("reconciler.kinds.scram_user.apply", "observe")
 
 
 def _spec_fingerprint(desired: ScramUsers) -> object:
@@ -52,10 +55,10 @@ KIND: Kind[ScramUsers, ObservedScram] = Kind(
     count=lambda desired: len(desired.users),
     spec_fingerprint=_spec_fingerprint,
     fingerprint=_fingerprint,
-    apply=apply.apply,
-    preflight=apply.preflight,
+    apply=deferred("reconciler.kinds.scram_user.apply", "apply"),
+    preflight=deferred("reconciler.kinds.scram_user.apply", "preflight"),
     to_documents=to_documents,
     file="users",
     variables=frozenset({("spec", "password")}),
-    **kind_parts(apply.observe, diff.diff, ObservedScram),
+    **kind_parts(_observe, diff.diff, ObservedScram),
 )

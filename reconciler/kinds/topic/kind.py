@@ -4,18 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.kinds.base import Kind
-from reconciler.kinds.topic import (
-    apply,
-    diff,
-    discover,
-    documents,
-    fingerprint,
-    observe,
-    record,
-    spec,
-    verify,
-)
+from reconciler.kinds.base import Kind, deferred
+from reconciler.kinds.topic import documents, fingerprint, record, spec
 from reconciler.kinds.topic.model import KIND as NAME
 from reconciler.kinds.topic.model import ObservedTopics, Topics
 
@@ -48,17 +38,17 @@ KIND: Kind[Topics, ObservedTopics] = Kind(
     load=spec.load_topics,
     count=lambda desired: len(desired.topics),
     spec_fingerprint=fingerprint.spec_fingerprint,
-    observe=observe.observe,
-    prepare=observe.prepare,
-    diff=diff.diff,
+    observe=deferred("reconciler.kinds.topic.observe", "observe"),
+    prepare=deferred("reconciler.kinds.topic.observe", "prepare"),
+    diff=deferred("reconciler.kinds.topic.diff", "diff"),
     fingerprint=fingerprint.fingerprint,
-    apply=apply.apply,
+    apply=deferred("reconciler.kinds.topic.apply", "apply"),
     dump_observed=record.dump_observed,
     load_observed=record.load_observed,
-    preflight=apply.preflight,
-    verify=verify.verify,
+    preflight=deferred("reconciler.kinds.topic.apply", "preflight"),
+    verify=deferred("reconciler.kinds.topic.verify", "verify"),
     to_documents=documents.to_documents,
     environment_section=_environment_section,
-    discover=discover.discover,
+    discover=deferred("reconciler.kinds.topic.discover", "discover"),
     file="topics",
 )
