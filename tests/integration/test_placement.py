@@ -403,6 +403,6 @@ def test_a_broker_lost_mid_move_fails_the_apply_with_no_throttle_left_on_the_oth
     output = "".join(seen) + stdout.read()
     assert process.wait(180) == 1, output
     assert "left the cluster during the move" in output or "did not move" in output, output
-    assert throttles_left(admin, [name], brokers=(1, 2, 3)) == {}
+    assert throttles_left(admin, [name], brokers=(1, 2, 3)) == {}, output
     replanned = cli("plan", str(slow))
     assert "is not in the cluster (offline?). Way out: bring the broker back" in replanned.output

@@ -350,9 +350,11 @@ def _clean_up(
         options.progress(f"cancelling the unfinished moves failed: {exc}")
     try:
         refused = _set_throttles(run.admin, _cleared(throttles))
-        if not refused:
-            live = run.admin.live_brokers()  # a broker that left cannot be asked
-            refused = _throttles_gone(run.clients, throttles[1], live, options.settle_seconds)
+        # The topics' throttles are gone once every broker still here says so, also when a
+        # broker that left kept its own rates (it refuses until it is back).
+        removed = [t for t in throttles[1] if not any(r.startswith(f"topic {t}:") for r in refused)]
+        live = run.admin.live_brokers()
+        refused += _throttles_gone(run.clients, removed, live, options.settle_seconds)
     except ReconcilerError as exc:
         refused = [str(exc)]
     left = (
