@@ -119,6 +119,7 @@ class ReplicaAdmin:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._old_describe_cluster = False
         self.admin = admin_client(conn, "replica placement")
 
     def close(self) -> None:
@@ -217,8 +218,21 @@ class ReplicaAdmin:
         }
 
     def live_brokers(self) -> set[int]:
-        cluster = self._call("DescribeCluster", self.admin.describe_cluster)
-        return {int(b["broker_id"]) for b in cluster["brokers"]}
+        """The brokers in the cluster and not fenced (one that died is fenced once its
+        session expires; Metadata lists neither)."""
+        if not self._old_describe_cluster:
+            try:
+                cluster = self._call("DescribeCluster", self.admin.describe_cluster)
+                return {int(b["broker_id"]) for b in cluster["brokers"] if not b.get("is_fenced")}
+            except KeyError:
+                # kafka-python 3.0.12 reads DescribeCluster v1's endpoint_type from every
+                # answer; Kafka before 3.7 answers v0, without it. Metadata, as kafka-python
+                # itself falls back to for brokers without DescribeCluster.
+                self._old_describe_cluster = True
+        metadata = self._call(
+            "Metadata", self.admin._manager.run, self.admin._get_cluster_metadata, []
+        )
+        return {int(b["node_id"]) for b in metadata["brokers"]}
 
     def broker_throttles(self, brokers: Iterable[int]) -> dict[int, dict[str, str]]:
         """The replication throttle rates set on each broker (its own dynamic configs)."""
