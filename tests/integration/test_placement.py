@@ -301,16 +301,21 @@ def _throttle(replicas_admin: KafkaAdminClient, name: str, rate: int) -> None:
     from kafka.admin import ConfigResource as KafkaResource
     from kafka.admin import ConfigResourceType
 
+    # Incremental, as kafka-reassign-partitions sets them (a legacy AlterConfigs replaces a
+    # resource's whole dynamic config, and Kafka 3.5 then keeps no throttle): each checked.
     resources = [
         KafkaResource(
-            ConfigResourceType.BROKER, str(b), dict.fromkeys(THROTTLE_KEYS[:2], str(rate))
+            ConfigResourceType.BROKER, str(b), dict.fromkeys(THROTTLE_KEYS[:2], ("SET", str(rate)))
         )
         for b in RACK
     ]
     resources.append(
-        KafkaResource(ConfigResourceType.TOPIC, name, dict.fromkeys(THROTTLE_KEYS[2:], "*"))
+        KafkaResource(
+            ConfigResourceType.TOPIC, name, dict.fromkeys(THROTTLE_KEYS[2:], ("SET", "*"))
+        )
     )
-    replicas_admin.alter_configs(resources, raise_on_unknown=False)
+    answered = replicas_admin.alter_configs(resources, raise_on_unknown=False, incremental=True)
+    assert all(r == "OK" for by_name in answered.values() for r in by_name.values()), answered
 
 
 def test_a_move_in_flight_is_waited_for_and_a_conflicting_one_refused_with_its_way_out(
