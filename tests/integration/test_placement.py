@@ -328,14 +328,14 @@ def test_a_move_in_flight_is_waited_for_and_a_conflicting_one_refused_with_its_w
 ) -> None:
     name = f"{topic_prefix}flight"
     create(admin, name, [[1], [2]])
-    produce(cluster, name, 16000)
+    produce(cluster, name, 40000)  # ~20 MB a partition: minutes at 128 KiB/s, so both stay moving
     env_dir = specs((name, 2, 3))
     targets = {
         int(d["field"][9:-1]): d["after"]
         for d in plan_json(cli, env_dir)["changes"][0]["diff"]
         if d["field"].startswith("replicas[")
     }
-    _throttle(replicas_admin, name, 256 * 1024)  # a slow move started by someone else
+    _throttle(replicas_admin, name, 128 * 1024)  # a slow move started by someone else
     replicas_admin.alter_partition_reassignments({TopicPartition(name, 0): targets[0]})
     # RF 2 where the specs say 3: a target the plan cannot accept.
     replicas_admin.alter_partition_reassignments({TopicPartition(name, 1): [2, 3]})
