@@ -15,6 +15,7 @@ import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from reconciler.core.polling import attempts
+from tests.integration.conftest import WaitUntil
 
 pytestmark = pytest.mark.integration
 
@@ -81,7 +82,11 @@ def test_apply_asks_on_a_terminal_and_no_means_nothing_is_written(
 
 
 def test_a_saved_plan_is_checked_again_after_the_prompt(
-    tmp_path: Path, bootstrap_servers: str, topic_prefix: str, admin: AdminClient
+    tmp_path: Path,
+    bootstrap_servers: str,
+    topic_prefix: str,
+    admin: AdminClient,
+    wait_until: WaitUntil,
 ) -> None:
     """The digests matched when the prompt came up; someone changed the cluster while the
     person read the plan: "yes" then applies nothing."""
@@ -108,9 +113,8 @@ def test_a_saved_plan_is_checked_again_after_the_prompt(
     def someone_creates_a_topic() -> None:
         for future in admin.create_topics([NewTopic(theirs, 1, 1)]).values():
             future.result()
-        for _ in attempts(30, 0.2):
-            if theirs in admin.list_topics(timeout=10).topics:
-                return
+        # Before "yes": every broker lists it, whichever one the re-check asks.
+        wait_until(lambda client: theirs in client.list_topics(timeout=10).topics, 30)
 
     code, screen = run_on_terminal(
         ["apply", str(env_dir), "--plan", str(saved)], "y", env, someone_creates_a_topic
