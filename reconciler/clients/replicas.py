@@ -125,20 +125,28 @@ class ReplicaAdmin:
     def close(self) -> None:
         self.admin.close()
 
-    def _call(self, what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
-        for attempt in range(_ROUTING_ATTEMPTS):
+    def _routed(
+        self, call: Any, *args: Any, attempts: int = _ROUTING_ATTEMPTS, **kwargs: Any
+    ) -> Any:
+        """`call`, sent again (up to `attempts` times in all) when the broker it went to is
+        gone. kafka-python keeps the node Metadata named controller (in KRaft, any broker)
+        for every later controller request, also once that broker is gone: forgetting it
+        makes the next one ask Metadata again, which answers from a broker still up; other
+        requests go to another node by themselves."""
+        for attempt in range(attempts):
             try:
                 return call(*args, **kwargs)
-            except _UNREACHABLE as exc:
-                if attempt + 1 == _ROUTING_ATTEMPTS:
-                    raise self._failed(what, exc) from exc
-                # kafka-python keeps the node Metadata named controller (in KRaft, any broker)
-                # for every later controller request, also once that broker is gone: ask
-                # Metadata again, which answers from a broker still up.
+            except _UNREACHABLE:
+                if attempt + 1 == attempts:
+                    raise
                 self.admin._controller_id = None
-            except kafka_errors.KafkaError as exc:
-                raise self._failed(what, exc) from exc
         raise AssertionError("unreachable")
+
+    def _call(self, what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self._routed(call, *args, **kwargs)
+        except kafka_errors.KafkaError as exc:
+            raise self._failed(what, exc) from exc
 
     @staticmethod
     def _failed(what: str, exc: kafka_errors.KafkaError) -> ReconcilerError:
@@ -335,16 +343,14 @@ class ReplicaAdmin:
         topics' may go to any, so it is sent again when the broker it went to is gone
         (kafka-python then picks another)."""
         broker = request[0].resource_type == ConfigResourceType.BROKER
-        attempts = 1 if broker else _ROUTING_ATTEMPTS
-        for attempt in range(attempts):
-            try:
-                return self.admin.alter_configs(
-                    request, validate_only=validate_only, raise_on_unknown=False, incremental=True
-                )
-            except _UNREACHABLE:
-                if attempt + 1 == attempts:
-                    raise
-        raise AssertionError("unreachable")
+        return self._routed(
+            self.admin.alter_configs,
+            request,
+            attempts=1 if broker else _ROUTING_ATTEMPTS,
+            validate_only=validate_only,
+            raise_on_unknown=False,
+            incremental=True,
+        )
 
 
 def _ops(ops: Mapping[str, str | None]) -> dict[str, Any]:
