@@ -20,6 +20,8 @@ from reconciler.core.polling import attempts
 from reconciler.local.kafka.errors import LocalKafkaError
 
 STATE_FILE = "msk-endpoint.json"
+#: What the endpoint holds (its clusters, configurations, secrets), saved as it changes.
+DATA_FILE = "msk-state.json"
 ENDPOINT_ENV = "AWS_ENDPOINT_URL_KAFKA"
 LOCAL_CLUSTER = "local"
 LOCAL_REGION = "eu-central-1"
@@ -65,7 +67,7 @@ def start(state_dir: Path, kafka_bootstrap: str, operation_seconds: float = 2.0)
                 "--operation-seconds",
                 str(operation_seconds),
                 "--state-file",
-                str(state_dir / "msk-state.json"),
+                str(state_dir / DATA_FILE),
             ],
             stdout=subprocess.PIPE,
             stderr=log,
@@ -115,9 +117,15 @@ def ensure_cluster(url: str, brokers: int, timeout: float = 60.0) -> None:
 
 
 def stop(state_dir: Path) -> bool:
+    """Stop the endpoint and remove what it held (`local down` removes the data)."""
     endpoint = running(state_dir)
     (state_dir / STATE_FILE).unlink(missing_ok=True)
-    if endpoint is None:
-        return False
-    os.kill(endpoint.pid, signal.SIGTERM)
-    return True
+    if endpoint is not None:
+        os.kill(endpoint.pid, signal.SIGTERM)
+        for _ in attempts(10, 0.1):  # it saves its state as it exits: remove that after it
+            try:
+                os.kill(endpoint.pid, 0)
+            except ProcessLookupError:
+                break
+    (state_dir / DATA_FILE).unlink(missing_ok=True)
+    return endpoint is not None
