@@ -38,21 +38,19 @@ from bench.run import (
     check_plan_output,
     clean_slate,
     converge_topics,
-    create_topics,
     measure_floor,
     parse_sizes,
     progress,
     remove_topics,
     run_cli,
     start_cluster,
-    topic_names,
     wait_for_metadata,
     wait_until_describable,
 )
+from bench.run import measure_environments as run_environments
 from bench.specs import (
     APPLY_PREFIX,
     MAIN_PREFIX,
-    BenchTopic,
     env_files,
     make_topics,
     write_env_dir,
@@ -148,48 +146,17 @@ def measure_overlap(bench: Bench, size: int) -> Samples:
 
 
 def measure_environments(bench: Bench, count: int, per_env: int) -> Samples:
-    """One `plan DIR...` over `count` environments against each planned alone."""
-    cluster, work, after, repeat = bench.cluster, bench.work, bench.after, bench.repeat
-    progress(f"{count} environments of {per_env:,} topics: creating topics")
-    dirs: list[Path] = []
-    everything: list[BenchTopic] = []
-    for number in range(1, count + 1):
-        name = f"benchenv{number:02d}"
-        topics = make_topics(per_env, prefix=name)
-        everything.extend(topics)
-        files = env_files(
-            name, cluster.bootstrap_servers, [f"{name}-*"], topics, timeout_seconds=120
-        )
-        write_env_dir(work / "envs" / name, files)
-        dirs.append(Path("envs") / name)
-    converge_topics_with(cluster, everything)
-    samples: Samples = {}
-    for rep in range(1, repeat + 1):
-        together = run_cli(_plan_args(dirs[0], *map(str, dirs[1:])), after, cwd=work)
-        document = json.loads(together.stdout) if together.code == 0 else None
-        if document is None or any(e["plan"]["changes"] for e in document["environments"]):
-            raise together.failure("expected exit 0 and no change in any environment")
-        _add(samples, "together", together.seconds)
-        _add(samples, "together cpu", together.cpu_seconds)
-        runs = [_cli(after, work, _plan_args(d)) for d in dirs]
-        alone = [r.seconds for r in runs]
-        _add(samples, "slowest alone", max(alone))
-        _add(samples, "sum alone", sum(alone))
-        _add(samples, "sum alone cpu", sum(r.cpu_seconds for r in runs))
-        progress(
-            f"  rep {rep}: together {together.seconds:.2f}s, slowest alone {max(alone):.2f}s, "
-            f"sum {sum(alone):.2f}s (load {_load_average()})"
-        )
-    return samples
-
-
-def converge_topics_with(cluster: LocalCluster, topics: Sequence[BenchTopic]) -> None:
-    """Create what is missing of `topics` (prefixes other than the main benchmark's)."""
-    existing = topic_names(cluster.bootstrap_servers)
-    missing = [t for t in topics if t.name not in existing]
-    if missing:
-        create_topics(cluster.bootstrap_servers, missing)
-    wait_for_metadata(cluster, [t.name for t in topics], present=True)
+    """One `plan DIR...` over `count` environments against each planned alone (after)."""
+    result = run_environments(
+        bench.cluster, bench.work, bench.after, repeat=bench.repeat, count=count, per_env=per_env
+    )
+    return {
+        "together": list(result.together.samples),
+        "together cpu": list(result.together_cpu.samples),
+        "slowest alone": list(result.slowest.samples),
+        "sum alone": list(result.total.samples),
+        "sum alone cpu": list(result.total_cpu.samples),
+    }
 
 
 def measure_apply(bench: Bench, count: int) -> Samples:

@@ -12,11 +12,15 @@ background load hits all of them alike:
   with one change among N, next to the in-process ``plan_environment``; the plan process's
   peak RSS;
 - rendering a plan where all N topics change, to markdown and JSON;
-- ``reconciler apply --auto-approve`` creating 1,000 topics, next to one bare batched
-  CreateTopics for the same topics (deleted again between repetitions).
+- ``reconciler validate`` of the N topic documents as a process (wall and CPU time);
+- ``reconciler apply --auto-approve`` creating 1,000 topics, next to ``plan`` of the same
+  environment and one bare batched CreateTopics for the same topics (deleted again between
+  repetitions);
+- once, before the sizes: ``plan DIR...`` of 20 environments of 250 topics in one process,
+  next to each of them planned alone.
 
-It prints a markdown table with medians, min-max, ratios and issue 5's targets, and exits
-non-zero only when it could not measure, never because a target was missed.
+It prints a markdown table with medians, min-max, ratios and the targets of issues 5 and 14,
+and exits non-zero only when it could not measure, never because a target was missed.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, Resourc
 from bench import report
 from bench.specs import (
     APPLY_PREFIX,
+    ENVIRONMENT_PREFIX,
     MAIN_PREFIX,
     BenchTopic,
     env_files,
@@ -213,15 +218,20 @@ def timed(function: Callable[[], T]) -> tuple[float, T]:
     return time.perf_counter() - start, value
 
 
-def measure_floor(bootstrap_servers: str, expected: int, chunk: int | None = None) -> float:
+def measure_floor(
+    bootstrap_servers: str,
+    expected: int,
+    chunk: int | None = None,
+    starting: str = f"{MAIN_PREFIX}-",
+) -> float:
     """The bare calls of observe, as a fresh CLI process would make them: Metadata,
-    DescribeCluster, DescribeConfigs of the N topics (one batch, or ``chunk`` topics per
-    request one after the other) and of one broker."""
+    DescribeCluster, DescribeConfigs of the N topics named ``starting...`` (one batch, or
+    ``chunk`` topics per request one after the other) and of one broker."""
     start = time.perf_counter()
     admin = admin_for(bootstrap_servers)
     metadata = admin.list_topics(timeout=ENV_TIMEOUT_SECONDS)
     cluster = admin.describe_cluster(request_timeout=ENV_TIMEOUT_SECONDS).result()
-    names = [n for n in metadata.topics if n.startswith(f"{MAIN_PREFIX}-")]
+    names = [n for n in metadata.topics if n.startswith(starting)]
     step = chunk or max(len(names), 1)
     broker = ConfigResource(ResourceType.BROKER, str(min(n.id for n in cluster.nodes)))
     [broker_future] = admin.describe_configs([broker], request_timeout=ENV_TIMEOUT_SECONDS).values()
@@ -240,13 +250,18 @@ def measure_floor(bootstrap_servers: str, expected: int, chunk: int | None = Non
     return elapsed
 
 
-def wait_until_describable(bootstrap_servers: str, expected: int, timeout: float = 120.0) -> None:
+def wait_until_describable(
+    bootstrap_servers: str,
+    expected: int,
+    timeout: float = 120.0,
+    starting: str = f"{MAIN_PREFIX}-",
+) -> None:
     """Right after CreateTopics a broker may still answer UNKNOWN_TOPIC_OR_PART to
     DescribeConfigs (and `plan` would then show creates): wait until all N are described."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            measure_floor(bootstrap_servers, expected)
+            measure_floor(bootstrap_servers, expected, starting=starting)
         except (KafkaException, BenchError) as exc:
             if time.monotonic() > deadline:
                 raise BenchError(f"the {expected} topics are not all describable: {exc}") from exc
@@ -417,8 +432,9 @@ class Context:
     apply_topics: int
 
 
-def measure_apply(ctx: Context) -> tuple[report.Stat, report.Stat]:
-    """``reconciler apply`` creating the topics vs one bare CreateTopics, deleted between."""
+def measure_apply(ctx: Context) -> tuple[report.Stat, report.Stat, report.Stat]:
+    """``reconciler apply`` creating the topics vs ``plan`` of the same environment and one
+    bare CreateTopics, the topics deleted between."""
     topics = make_topics(
         ctx.apply_topics,
         prefix=APPLY_PREFIX,
@@ -439,8 +455,12 @@ def measure_apply(ctx: Context) -> tuple[report.Stat, report.Stat]:
     )
     existing = topic_names(ctx.cluster.bootstrap_servers)
     remove_topics(ctx.cluster, [n for n in names if n in existing])
-    applied, bare = [], []
+    applied, bare, planned = [], [], []
     for rep in range(1, ctx.repeat + 1):
+        plan = run_cli(_plan_args(env_dir))
+        if plan.code != 2:
+            raise plan.failure(f"expected exit 2 and {len(topics)} creates")
+        planned.append(plan.seconds)
         run = run_cli(["apply", str(env_dir), "--auto-approve", "--no-color"])
         if run.code != 0 or f"Apply complete: {len(topics)} changes made" not in run.stdout:
             raise run.failure(f"expected exit 0 and {len(topics)} topics created")
@@ -450,11 +470,14 @@ def measure_apply(ctx: Context) -> tuple[report.Stat, report.Stat]:
         bare.append(bare_create(ctx.cluster.bootstrap_servers, topics))
         wait_for_metadata(ctx.cluster, names, present=True)
         remove_topics(ctx.cluster, names)
-        progress(f"  apply rep {rep}: apply {applied[-1]:.2f}s, bare CreateTopics {bare[-1]:.2f}s")
-    return report.Stat.of(applied), report.Stat.of(bare)
+        progress(
+            f"  apply rep {rep}: plan {planned[-1]:.2f}s, apply {applied[-1]:.2f}s, "
+            f"bare CreateTopics {bare[-1]:.2f}s"
+        )
+    return report.Stat.of(applied), report.Stat.of(bare), report.Stat.of(planned)
 
 
-def _plan_args(env_dir: Path) -> list[str]:
+def _plan_args(env_dir: Path | str) -> list[str]:
     return ["plan", str(env_dir), "-o", "json", "--detailed-exitcode", "--no-color"]
 
 
@@ -476,11 +499,16 @@ def measure_size(ctx: Context, size: int) -> report.SizeResult:
         raise BenchError(f"the generated specs in {env_dir} do not declare {size} topics")
     bootstrap = ctx.cluster.bootstrap_servers
 
-    floor, chunked, cli, rss, inproc = [], [], [], [], []
+    floor, chunked, cli, rss, inproc, checked, checked_cpu = [], [], [], [], [], [], []
     planned: Planned | None = None
     for rep in range(1, ctx.repeat + 1):
         floor.append(measure_floor(bootstrap, size))
         chunked.append(measure_floor(bootstrap, size, chunk=FLOOR_CHUNK))
+        validate = run_cli(["validate", str(env_dir)])
+        if validate.code != 0:
+            raise validate.failure("expected exit 0")
+        checked.append(validate.seconds)
+        checked_cpu.append(validate.cpu_seconds)
         run = run_cli(_plan_args(env_dir))
         check_plan_output(run, [])
         cli.append(run.seconds)
@@ -490,7 +518,7 @@ def measure_size(ctx: Context, size: int) -> report.SizeResult:
         inproc.append(seconds)
         progress(
             f"  no-change rep {rep}: floor {floor[-1]:.2f}s (chunked {chunked[-1]:.2f}s), "
-            f"CLI {cli[-1]:.2f}s "
+            f"validate {checked[-1]:.2f}s, CLI {cli[-1]:.2f}s "
             f"({rss[-1] / 1e6:.0f} MB), in-process {inproc[-1]:.2f}s"
         )
     assert planned is not None
@@ -522,9 +550,9 @@ def measure_size(ctx: Context, size: int) -> report.SizeResult:
     markdown, as_json = measure_render(planned, size, ctx.repeat)
     progress(f"  render: markdown {markdown.median:.3f}s, JSON {as_json.median:.3f}s")
     del planned
-    applied = bare = None
+    applied = bare = apply_plan = None
     if ctx.apply_topics > 0:
-        applied, bare = measure_apply(ctx)
+        applied, bare, apply_plan = measure_apply(ctx)
     return report.SizeResult(
         size=size,
         floor=report.Stat.of(floor),
@@ -540,6 +568,83 @@ def measure_size(ctx: Context, size: int) -> report.SizeResult:
         apply_cli=applied,
         bare_create=bare,
         apply_topics=ctx.apply_topics,
+        validate=report.Stat.of(checked),
+        validate_cpu=report.Stat.of(checked_cpu),
+        apply_plan=apply_plan,
+    )
+
+
+def _environment_dirs(
+    cluster: LocalCluster, work: Path, count: int, per_env: int
+) -> tuple[list[Path], list[BenchTopic]]:
+    """``count`` environments ``benchenvNN`` of ``per_env`` topics each, written under
+    ``work/envs`` (paths relative to ``work``), and all their topics."""
+    dirs: list[Path] = []
+    everything: list[BenchTopic] = []
+    for number in range(1, count + 1):
+        name = f"{ENVIRONMENT_PREFIX}{number:02d}"
+        topics = make_topics(per_env, prefix=name)
+        everything.extend(topics)
+        files = env_files(
+            name,
+            cluster.bootstrap_servers,
+            [f"{name}-*"],
+            topics,
+            timeout_seconds=ENV_TIMEOUT_SECONDS,
+        )
+        write_env_dir(work / "envs" / name, files)
+        dirs.append(Path("envs") / name)
+    return dirs, everything
+
+
+def measure_environments(
+    cluster: LocalCluster,
+    work: Path,
+    command: Sequence[str] | None,
+    *,
+    repeat: int,
+    count: int,
+    per_env: int,
+) -> report.EnvironmentsResult:
+    """One ``plan DIR...`` process over ``count`` environments against each of them planned
+    alone by its own process (the slowest, and the sum); no change in any of them."""
+    progress(f"{count} environments of {per_env:,} topics: creating topics")
+    dirs, everything = _environment_dirs(cluster, work, count, per_env)
+    existing = topic_names(cluster.bootstrap_servers)
+    missing = [t for t in everything if t.name not in existing]
+    if missing:
+        create_topics(cluster.bootstrap_servers, missing)
+    wait_for_metadata(cluster, [t.name for t in everything], present=True)
+    wait_until_describable(cluster.bootstrap_servers, len(everything), starting=ENVIRONMENT_PREFIX)
+    together, together_cpu, slowest, total, total_cpu = [], [], [], [], []
+    for rep in range(1, repeat + 1):
+        args = ["plan", *map(str, dirs), "-o", "json", "--detailed-exitcode", "--no-color"]
+        run = run_cli(args, command, cwd=work)
+        document = json.loads(run.stdout) if run.code == 0 else None
+        if document is None or any(e["plan"]["changes"] for e in document["environments"]):
+            raise run.failure("expected exit 0 and no change in any environment")
+        together.append(run.seconds)
+        together_cpu.append(run.cpu_seconds)
+        alone = []
+        for directory in dirs:
+            single = run_cli(_plan_args(directory), command, cwd=work)
+            check_plan_output(single, [])
+            alone.append(single)
+        slowest.append(max(r.seconds for r in alone))
+        total.append(sum(r.seconds for r in alone))
+        total_cpu.append(sum(r.cpu_seconds for r in alone))
+        progress(
+            f"  environments rep {rep}: together {together[-1]:.2f}s, slowest alone "
+            f"{slowest[-1]:.2f}s, sum {total[-1]:.2f}s"
+        )
+    return report.EnvironmentsResult(
+        count=count,
+        per_env=per_env,
+        together=report.Stat.of(together),
+        together_cpu=report.Stat.of(together_cpu),
+        slowest=report.Stat.of(slowest),
+        total=report.Stat.of(total),
+        total_cpu=report.Stat.of(total_cpu),
     )
 
 
@@ -623,6 +728,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--apply-topics", type=int, default=1000, help="topics `apply` creates (0: skip)"
     )
     parser.add_argument(
+        "--environments",
+        type=int,
+        default=20,
+        help="environments planned at once by one `plan DIR...` (0: skip)",
+    )
+    parser.add_argument(
+        "--environment-topics", type=int, default=250, help="topics of each environment"
+    )
+    parser.add_argument(
         "--state-dir",
         type=Path,
         default=None,
@@ -656,7 +770,7 @@ def start_cluster(state_dir: Path) -> LocalCluster:
 
 def clean_slate(cluster: LocalCluster) -> None:
     """A reused (--keep-cluster) cluster may hold topics of an earlier run: drop them."""
-    prefixes = (f"{MAIN_PREFIX}-", f"{APPLY_PREFIX}-")
+    prefixes = (f"{MAIN_PREFIX}-", f"{APPLY_PREFIX}-", ENVIRONMENT_PREFIX)
     stale = [n for n in topic_names(cluster.bootstrap_servers) if n.startswith(prefixes)]
     if stale:
         progress(f"deleting {len(stale):,} topics left by an earlier run")
@@ -712,6 +826,17 @@ def run_benchmark(args: argparse.Namespace, work: Path) -> report.Report:
             apply_topics=args.apply_topics,
         )
         startup = measure_startup(args.repeat)
+        environments = None
+        if args.environments > 0:
+            environments = measure_environments(
+                cluster,
+                work,
+                None,
+                repeat=args.repeat,
+                count=args.environments,
+                per_env=args.environment_topics,
+            )
+            clean_slate(cluster)  # the sizes' plans see only their own topics
         results = [measure_size(ctx, size) for size in args.sizes]
         machine = machine_info(cluster)
         setup = setup_info(args, cluster)
@@ -728,7 +853,7 @@ def run_benchmark(args: argparse.Namespace, work: Path) -> report.Report:
         "floor and bare CreateTopics include creating the AdminClient; CLI times are wall "
         "times from spawn to exit of the process.",
     ]
-    return report.Report(machine, setup, results, startup, notes)
+    return report.Report(machine, setup, results, startup, notes, environments)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,6 +17,9 @@ MAIN_PREFIX = "bench"
 """Topics of the size-N environment: ``bench-00001`` ... (managed by ``bench-*``)."""
 APPLY_PREFIX = "benchapply"
 """Topics that ``apply`` creates: ``benchapply-00001`` ... (not matched by ``bench-*``)."""
+ENVIRONMENT_PREFIX = "benchenv"
+"""Environments of the many-environments measurement, ``benchenv01`` ..., each owning its
+``benchenv01-*`` topics."""
 TOPICS_PER_FILE = 500
 NAME_DIGITS = 5
 

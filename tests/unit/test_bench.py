@@ -179,6 +179,9 @@ def _result(size: int, plan: float, floor: float = 1.0, rss: float = 100e6) -> r
         apply_cli=s(3.0),
         bare_create=s(1.0),
         apply_topics=1000,
+        validate=s(0.8),
+        validate_cpu=s(0.7),
+        apply_plan=s(2.6),
     )
 
 
@@ -186,13 +189,26 @@ def test_rows_show_ratios_and_judge_targets_only_where_they_apply() -> None:
     small = {r.measurement: r for r in report.size_rows(_result(1000, plan=4.0))}
     plan = small["plan, no change (CLI process)"]
     assert (plan.median, plan.spread, plan.ratio) == ("4.00 s", "3.60-4.80 s", "4.00x floor")
-    assert plan.target == "<= 1.5x floor at 10,000"
+    assert plan.target == "<= 1.1x floor at 10,000"
     assert plan.status == ""  # the plan targets are for 10,000 topics
     apply = small["apply --auto-approve, 1,000 new topics (CLI process)"]
-    assert (apply.ratio, apply.status) == ("3.00x bare create", report.MISSED)
+    # Judged against the plan of the same creates (2.6 s): 0.4 s over it.
+    assert (apply.ratio, apply.target) == ("3.00x bare create, plan +0.40 s", "<= plan + 0.5 s")
+    assert apply.status == report.MET
+    assert small["plan of the 1,000 creates (CLI process)"].median == "2.60 s"
+    slow = dataclasses.replace(_result(1000, plan=4.0), apply_plan=report.Stat.of([2.4]))
+    [slow_apply] = [r for r in report.size_rows(slow) if r.measurement.startswith("apply")]
+    assert slow_apply.status == report.MISSED  # 0.6 s over the plan
+    validate = small["validate, 1,000 topic documents (CLI process)"]
+    assert (validate.median, validate.target, validate.status) == ("800 ms", "< 1 s at 10,000", "")
 
     large = {r.measurement: r for r in report.size_rows(_result(10_000, plan=1.4))}
-    assert large["plan, no change (CLI process)"].status == report.MET
+    assert large["plan, no change (CLI process)"].status == report.MISSED  # 1.4x > 1.1x
+    assert {r.measurement: r for r in report.size_rows(_result(10_000, plan=1.05))}[
+        "plan, no change (CLI process)"
+    ].status == report.MET
+    assert large["validate, 10,000 topic documents (CLI process)"].status == report.MET
+    assert large["validate, CPU time (user + system)"].median == "700 ms"
     assert large["plan peak RSS (CLI process, no change)"].median == "100 MB"
     assert large["plan peak RSS (CLI process, no change)"].status == report.MET
     assert large["render markdown, all 10,000 topics changing"].status == report.MET
@@ -228,6 +244,15 @@ def test_markdown_table_and_report() -> None:
         results=[_result(1000, plan=1.0), _result(10_000, plan=10.0)],
         startup=report.Stat.of([0.3, 0.31, 0.35]),
         notes=["noisy"],
+        environments=report.EnvironmentsResult(
+            count=20,
+            per_env=250,
+            together=report.Stat.of([5.0]),
+            together_cpu=report.Stat.of([4.0]),
+            slowest=report.Stat.of([4.0]),
+            total=report.Stat.of([60.0]),
+            total_cpu=report.Stat.of([30.0]),
+        ),
     )
     text = report.render_report(result)
     table = [line for line in text.splitlines() if line.startswith("|")]
@@ -242,12 +267,18 @@ def test_markdown_table_and_report() -> None:
     ]
     assert set(table[1]) <= {"|", "-", ":", " "}
     assert len({len(line) for line in table}) == 1  # padded: columns line up
-    assert len(table) == 2 + 1 + 2 * 10 + 2  # header, start-up, 10 rows per N, growth
+    # header, start-up, 13 rows per N, growth, 5 rows of the environments
+    assert len(table) == 2 + 1 + 2 * 13 + 2 + 5
     assert "- cores: 2" in text
-    assert "Targets missed: 4" in text  # apply at both sizes; plan ratio, JSON at 10,000
+    # plan ratio and JSON at 10,000; 20 environments 1.25x the slowest
+    assert "Targets missed: 3" in text
+    [together] = [line for line in table if "plan of 20 environments in one process" in line]
+    assert together.startswith("| 20 x 250 ") and "1.25x slowest" in together
     assert text.endswith("- noisy\n")
     data = report.report_to_dict(result)
     assert data["startup_seconds"] == [0.3, 0.31, 0.35]
+    assert data["environments"]["sum_alone_seconds"] == [60.0]
+    assert data["results"][0]["validate_cli_seconds"] == pytest.approx([0.72, 0.8, 0.96])
 
 
 def test_parse_sizes() -> None:
