@@ -161,6 +161,17 @@ def topic_names(bootstrap_servers: str) -> set[str]:
     return set(metadata.topics)
 
 
+def names_on(address: str, node_id: int, tries: int = 20) -> set[str]:
+    """The topics broker `node_id` lists. librdkafka sends a Metadata request to any broker
+    it has learned of, whatever the bootstrap server, so ask fresh clients until that
+    broker itself answered (a lagging broker is what this wait is for)."""
+    for _ in range(tries):
+        metadata = admin_for(address).list_topics(timeout=ADMIN_TIMEOUT_SECONDS)
+        if metadata.orig_broker_id == node_id:
+            return set(metadata.topics)
+    raise BenchError(f"broker {node_id} never answered a Metadata request itself")
+
+
 def wait_for_metadata(
     cluster: LocalCluster,
     names: Collection[str],
@@ -175,8 +186,7 @@ def wait_for_metadata(
     while True:
         lagging = {}
         for broker in cluster.brokers:
-            # A fresh single-bootstrap client asks that broker first.
-            seen = topic_names(broker.address)
+            seen = names_on(broker.address, broker.node_id)
             wrong = wanted - seen if present else wanted & seen
             if wrong:
                 lagging[broker.node_id] = len(wrong)
