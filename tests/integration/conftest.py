@@ -16,7 +16,7 @@ from moto.server import ThreadedMotoServer
 from reconciler.core.polling import attempts
 from reconciler.local.kafka.cluster import down, up
 from reconciler.local.kafka.errors import ClusterMismatchError
-from reconciler.local.kafka.state import Broker, LocalCluster
+from reconciler.local.kafka.state import LocalCluster
 from reconciler.local.msk.endpoint import ensure_cluster
 from reconciler.local.msk.server import MskServer, start_msk_server
 from tests.conftest import TEST_KAFKA_VERSION, claim_state_dir
@@ -34,31 +34,37 @@ class _OneBroker:
     is asked of fresh clients until that broker is the one that answered.
     """
 
-    def __init__(self, broker: Broker) -> None:
-        self.broker = broker
+    def __init__(self, node_id: int, address: str) -> None:
+        self.node_id, self.address = node_id, address
         self.client = self._fresh()
 
     def _fresh(self) -> AdminClient:
         quiet = logging.getLogger("librdkafka")
-        config: dict[str, Any] = {"bootstrap.servers": self.broker.address, "logger": quiet}
+        config: dict[str, Any] = {"bootstrap.servers": self.address, "logger": quiet}
         return AdminClient(config)
 
     def list_topics(self, *args: Any, **kwargs: Any) -> ClusterMetadata:
         for _ in attempts(10, 0.05):
             metadata = self.client.list_topics(*args, **kwargs)
-            if metadata.orig_broker_id == self.broker.node_id:
+            if metadata.orig_broker_id == self.node_id:
                 return metadata
             self.client = self._fresh()
-        raise AssertionError(f"broker {self.broker.node_id} never answered a Metadata request")
+        raise AssertionError(f"broker {self.node_id} never answered a Metadata request")
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.client, name)
 
 
-def each_broker(cluster: LocalCluster) -> Iterator[AdminClient]:
-    """A client per broker whose `list_topics` that broker answers (see `_OneBroker`)."""
-    for broker in cluster.brokers:
-        yield cast(AdminClient, _OneBroker(broker))
+def each_broker(cluster: LocalCluster | AdminClient) -> Iterator[AdminClient]:
+    """A client per broker (of the local cluster, or that a client lists) whose
+    `list_topics` that broker answers (see `_OneBroker`)."""
+    if isinstance(cluster, LocalCluster):
+        brokers = [(b.node_id, b.address) for b in cluster.brokers]
+    else:
+        listed = cluster.list_topics(timeout=10).brokers.values()
+        brokers = [(b.id, f"{b.host}:{b.port}") for b in listed]
+    for node_id, address in brokers:
+        yield cast(AdminClient, _OneBroker(node_id, address))
 
 
 @pytest.fixture

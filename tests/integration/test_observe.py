@@ -15,6 +15,7 @@ from reconciler.clients.kafka import KafkaAdmin, admin_client
 from reconciler.core.environment import Connection
 from reconciler.kinds.topic.model import ObservedTopics, Topics, TopicSpec
 from reconciler.kinds.topic.observe import observe_with
+from reconciler.local.kafka.state import LocalCluster
 from reconciler.render.plan_json import plan_to_dict
 from tests.integration.conftest import WaitUntil
 
@@ -120,3 +121,22 @@ def test_real_plan_json_matches_the_published_schema(
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     assert list(Draft202012Validator(schema).iter_errors(document)) == []
     assert document["summary"]["create"] == 1
+
+
+def test_a_client_of_one_broker_reads_the_metadata_that_broker_answered(
+    kafka_cluster: LocalCluster, bootstrap_servers: str
+) -> None:
+    """librdkafka sends Metadata to any broker it is connected to, whatever the bootstrap
+    server (measured: a fresh client of one broker is answered by another one time in two or
+    three). The read-back "through every broker" and the saved plan's "every broker agrees"
+    depend on each per-broker client being answered by its own broker, every time."""
+    admin = KafkaAdmin.connect(Connection(bootstrap_servers, security_protocol="PLAINTEXT"))
+    cluster = admin.cluster(admin.topic_metadata())
+    assert len(cluster.brokers) == len(kafka_cluster.brokers) > 1
+    for broker in cluster.brokers:
+        answered = []
+        for _ in range(6):  # fresh clients: each picks its broker anew
+            pinned = admin.on_broker(broker)
+            answered += [pinned.broker_metadata()[0] for _ in range(3)]
+            assert pinned.topic_metadata(["__nothing__"]) == {}
+        assert set(answered) == {broker.node_id}

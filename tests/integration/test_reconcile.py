@@ -4,7 +4,6 @@ through the CLI."""
 from __future__ import annotations
 
 import json
-import logging
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -30,7 +29,7 @@ from reconciler.engine.plan import plan_environment
 from reconciler.kinds.base import ApplyOptions
 from reconciler.local.kafka.distribution import classpath, ensure_distribution, find_java
 from reconciler.local.kafka.state import LocalCluster
-from tests.integration.conftest import TopicApi, WaitUntil, both_topic_apis
+from tests.integration.conftest import TopicApi, WaitUntil, both_topic_apis, each_broker
 
 pytestmark = pytest.mark.integration
 
@@ -120,14 +119,10 @@ def prefixed(admin: AdminClient, prefix: str) -> dict[str, int]:
     MSK's view has the change, and the brokers' metadata follows within moments: a client
     may see the old partition count meanwhile, so this waits (20 s) for the brokers to agree.
     """
-    addresses = [f"{b.host}:{b.port}" for b in admin.list_topics(timeout=10).brokers.values()]
-    quiet = logging.getLogger("librdkafka")
     views: list[dict[str, int]] = []
     for _ in attempts(20, 0.2):
         views = []
-        for address in addresses:
-            config: dict[str, Any] = {"bootstrap.servers": address, "logger": quiet}
-            client = AdminClient(config)
+        for client in each_broker(admin):  # each broker's own answer: none can hide behind another
             topics = client.list_topics(timeout=10).topics
             views.append({n: len(t.partitions) for n, t in topics.items() if n.startswith(prefix)})
         if all(view == views[0] for view in views):
