@@ -58,6 +58,7 @@ from bench.specs import (
     write_env_dir,
 )
 from reconciler import __version__ as reconciler_version
+from reconciler.clients.kafka import answered_by
 from reconciler.core.model import Plan
 from reconciler.engine.load import load
 from reconciler.engine.model import Desired
@@ -167,7 +168,7 @@ def names_on(address: str, node_id: int, tries: int = 20) -> set[str]:
     broker itself answered (a lagging broker is what this wait is for)."""
     for _ in range(tries):
         metadata = admin_for(address).list_topics(timeout=ADMIN_TIMEOUT_SECONDS)
-        if metadata.orig_broker_id == node_id:
+        if answered_by(metadata, node_id, address):
             return set(metadata.topics)
     raise BenchError(f"broker {node_id} never answered a Metadata request itself")
 

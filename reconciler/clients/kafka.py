@@ -189,6 +189,16 @@ def _collect(futures: Mapping[str, Future[Any]]) -> Results:
 PIN_TRIES = 40
 
 
+def answered_by(metadata: ClusterMetadata, node_id: int, address: str) -> bool:
+    """Whether broker `node_id` at `address` (host:port) answered this Metadata: by its id,
+    or as the bootstrap server, which librdkafka names `host:port/bootstrap` (id -1) until
+    it has matched it to a broker id."""
+    if metadata.orig_broker_id == node_id:
+        return True
+    name = metadata.orig_broker_name or ""
+    return metadata.orig_broker_id == -1 and name.rpartition("/")[0] == address
+
+
 class KafkaAdmin:
     """The admin calls the kinds make, each bounded by the connection's timeout."""
 
@@ -289,8 +299,10 @@ class KafkaAdmin:
         for attempt in attempts(self.timeout, 0.0):
             tries = attempt.number
             metadata = self._list_topics()
-            if self.pinned is None or metadata.orig_broker_id == self.pinned:
+            if self.pinned is None:
                 return metadata.orig_broker_id, metadata
+            if answered_by(metadata, self.pinned, self.conn.bootstrap_servers):
+                return self.pinned, metadata
             answered.add(metadata.orig_broker_id)
             if tries >= PIN_TRIES:
                 break

@@ -13,6 +13,7 @@ import pytest
 from confluent_kafka.admin import AdminClient, ClusterMetadata
 from moto.server import ThreadedMotoServer
 
+from reconciler.clients.kafka import answered_by
 from reconciler.core.polling import attempts
 from reconciler.local.kafka.cluster import down, up
 from reconciler.local.kafka.errors import ClusterMismatchError
@@ -46,7 +47,7 @@ class _OneBroker:
     def list_topics(self, *args: Any, **kwargs: Any) -> ClusterMetadata:
         for _ in attempts(10, 0.05):
             metadata = self.client.list_topics(*args, **kwargs)
-            if metadata.orig_broker_id == self.node_id:
+            if answered_by(metadata, self.node_id, self.address):
                 return metadata
             self.client = self._fresh()
         raise AssertionError(f"broker {self.node_id} never answered a Metadata request")
