@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from reconciler.core.cluster import Broker, ClusterView
 from reconciler.core.environment import Connection, MskRef
@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from reconciler.clients.quotas import QuotaAdmin
     from reconciler.clients.replicas import ReplicaAdmin
     from reconciler.clients.topics import TopicAdmin, TopicMetadata
+
+T = TypeVar("T")
+#: What a kind computes from the cluster read (`Clients.derived`).
+Derive = Callable[["ClusterView", "TopicMetadata"], T]
 
 #: Cluster states in which MSK answers GetBootstrapBrokers.
 SERVING = frozenset({"ACTIVE", "UPDATING", "HEALING", "MAINTENANCE", "REBOOTING_BROKER"})
@@ -60,12 +64,15 @@ class SharedCluster:
     """The cluster's shape and Metadata, read once for the clients of every environment that
     connects alike, planned together (`plan DIR...`): the first asks, the others wait for
     its answer, or its failure. Each keeps clients of its own (kafka-python's are not
-    thread-safe)."""
+    thread-safe). What the kinds compute from that read over the whole cluster (`derived`)
+    is computed once too."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._read: tuple[ClusterView, TopicMetadata] | None = None
         self._failure: ReconcilerError | None = None
+        self._derived_lock = threading.Lock()
+        self._derived: dict[Derive[Any], object] = {}
 
     def get(
         self, read: Callable[[], tuple[ClusterView, TopicMetadata]]
@@ -81,6 +88,13 @@ class SharedCluster:
             assert self._read is not None
             return self._read
 
+    def derived(self, make: Derive[T], read: tuple[ClusterView, TopicMetadata]) -> T:
+        """`make` of the read (`get`'s answer), computed by the first environment to ask."""
+        with self._derived_lock:
+            if make not in self._derived:
+                self._derived[make] = make(*read)
+            return cast(T, self._derived[make])
+
 
 class Clients:
     """Kafka's admin API and the AWS services for one environment's resolved connection;
@@ -91,7 +105,7 @@ class Clients:
     ) -> None:
         self.connection = connection
         self.msk_ref = msk
-        self._shared = shared
+        self._shared = shared if shared is not None else SharedCluster()
         self._kafka: KafkaAdmin | None = None
         self._topics: TopicAdmin | None = None
         self._replicas: ReplicaAdmin | None = None
@@ -99,7 +113,6 @@ class Clients:
         #: Clients of one broker each, kept: pinning one costs fresh clients until that
         #: broker answers (`KafkaAdmin.broker_metadata`), paid once per broker and command.
         self._on: dict[tuple[str, Broker], Any] = {}
-        self._cluster: tuple[ClusterView, TopicMetadata] | None = None
         self._msk: Service | None = None
         self._logs: Service | None = None
         self._ec2: Service | None = None
@@ -258,10 +271,13 @@ class Clients:
         """The cluster and every topic's partitions, read once and shared by the kinds and
         the plan's digest (and by environments that connect alike); read-backs ask afresh."""
         with self._lock:
-            if self._cluster is None:
-                shared = self._shared
-                self._cluster = shared.get(self._read_cluster) if shared else self._read_cluster()
-            return self._cluster
+            return self._shared.get(self._read_cluster)
+
+    def derived(self, make: Derive[T]) -> T:
+        """`make(*cluster())`, computed once for every environment sharing the read: the
+        kinds' cluster-wide work (a map of every topic's name) is not repeated per
+        environment. `make` is the key: a module's function, never a new lambda."""
+        return self._shared.derived(make, self.cluster())
 
     def _read_cluster(self) -> tuple[ClusterView, TopicMetadata]:
         admin = self.topics()

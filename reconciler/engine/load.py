@@ -9,8 +9,11 @@ Nothing here touches a cluster or imports a client library.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import threading
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import replace
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reconciler.core.digests import digest
@@ -39,15 +42,77 @@ SCHEMAS: Mapping[str, str] = {env_kind.KIND: env_kind.SCHEMA, **{k.name: k.schem
 VARIABLES: Mapping[str, frozenset[PathKey]] = {k.name: k.variables for k in KINDS}
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """One file's text, parsed and checked: every document, the schema-valid ones, the
+    problems, and the kind of every document (valid or not)."""
+
+    docs: list[Document]
+    valid: list[Document]
+    problems: list[SpecProblem]
+    kinds: frozenset[str]
+
+
+def _check(text: str, display: str) -> _Checked:
+    docs, found = parse_documents(text, display)
+    found.extend(literal_secrets(text, display, docs))
+    variables = "${" in text  # one scan of the file, not one per document
+    valid, kinds = [], set()
+    for doc in docs:
+        if doc.data is None:  # an empty document (e.g. a trailing ---) carries nothing
+            continue
+        if isinstance(doc.data, dict):
+            kinds.add(str(doc.data.get("kind")))
+        schema_problems = check_document(doc, SCHEMAS)
+        found.extend(schema_problems)
+        if not schema_problems:
+            if variables:
+                fields = VARIABLES.get(str(doc.data.get("kind")), frozenset())
+                found.extend(misplaced_variables(doc, fields))
+            valid.append(doc)
+    return _Checked(docs, valid, found, frozenset(kinds))
+
+
+class Parsed:
+    """Included files checked once for every environment loaded beside each other in one
+    process (`plan DIR...`): twenty environments that include specs/shared read it twenty
+    times but parse, scan and schema-check it once. Keyed by the file as shown and its
+    text's digest, so an edited file is checked afresh; nothing changes a document once
+    parsed, so threads share them. Only included files: an environment's own files are its
+    alone, and keeping them would hold every environment's documents until the last ends."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._files: dict[tuple[str, str], Future[_Checked]] = {}
+
+    def check(self, text: str, display: str) -> _Checked:
+        key = (display, hashlib.sha256(text.encode()).hexdigest())
+        with self._lock:
+            found = self._files.get(key)
+            mine = found is None
+            if found is None:
+                found = self._files[key] = Future()
+        if mine:  # the first to ask checks it; the others wait for its answer
+            try:
+                found.set_result(_check(text, display))
+            except BaseException as exc:
+                found.set_exception(exc)
+        return found.result()
+
+
 def _parse(
-    files: Iterable[Path], problems: list[SpecProblem], kinds: set[str] | None = None
+    files: Iterable[Path],
+    problems: list[SpecProblem],
+    kinds: set[str] | None = None,
+    parsed: Parsed | None = None,
 ) -> list[Document]:
     """Schema-valid documents; `kinds` collects the kind of every document, valid or not.
 
     Every file is read within the YAML limits, scanned for literal secrets, and checked for
     `${VAR}` references outside the connection fields; it reports at most
     `MAX_PROBLEMS_PER_FILE` problems, the first by line, and counts the rest. Once
-    `MAX_PROBLEMS` are found, the files left are not read.
+    `MAX_PROBLEMS` are found, the files left are not read. `parsed`: files already checked
+    for an environment loaded beside this one.
     """
     documents: list[Document] = []
     for path in files:
@@ -60,22 +125,12 @@ def _parse(
         text, found = read_spec_file(path, display)
         docs: list[Document] = []
         if text is not None:
-            docs, parsed = parse_documents(text, display)
-            found.extend(parsed)
-            found.extend(literal_secrets(text, display, docs))
-            variables = "${" in text  # one scan of the file, not one per document
-            for doc in docs:
-                if doc.data is None:  # an empty document (e.g. a trailing ---) carries nothing
-                    continue
-                if kinds is not None and isinstance(doc.data, dict):
-                    kinds.add(str(doc.data.get("kind")))
-                schema_problems = check_document(doc, SCHEMAS)
-                found.extend(schema_problems)
-                if not schema_problems:
-                    if variables:
-                        fields = VARIABLES.get(str(doc.data.get("kind")), frozenset())
-                        found.extend(misplaced_variables(doc, fields))
-                    documents.append(doc)
+            checked = parsed.check(text, display) if parsed else _check(text, display)
+            docs = checked.docs
+            found.extend(checked.problems)
+            documents.extend(checked.valid)
+            if kinds is not None:
+                kinds.update(checked.kinds)
         found.sort(key=lambda p: (p.location.line, p.location.column) if p.location else (0, 0))
         found = list(at_most(found, MAX_PROBLEMS_PER_FILE, "problems"))
         problems.extend(masked(found, docs))
@@ -240,19 +295,25 @@ def load(
     allow_outside_repo: bool = False,
     leave_out: Collection[Path] = (),
     partial: bool = False,
+    parsed: Parsed | None = None,
 ) -> Desired:
     """Load and validate ENV_DIR; raises SpecError listing every problem found.
 
     The directory and its paths (spec files, includes, caFile) must stay inside the
     repository unless `allow_outside_repo`. `import` reads the specs without the files it is
     about to rewrite (`leave_out`), and `partial`: its own documents are still to come.
+    `parsed`: the included files of environments loaded beside it (`Parsed`).
     """
     with collector_paused():
-        return _load(Path(env_dir), allow_outside_repo, leave_out, partial)
+        return _load(Path(env_dir), allow_outside_repo, leave_out, partial, parsed)
 
 
 def _load(
-    root: Path, allow_outside_repo: bool, leave_out: Collection[Path], partial: bool
+    root: Path,
+    allow_outside_repo: bool,
+    leave_out: Collection[Path],
+    partial: bool,
+    parsed: Parsed | None,
 ) -> Desired:
     if not root.is_dir():
         raise SpecError(
@@ -285,7 +346,7 @@ def _load(
         problems.extend(found)
         include_files = _linked_out(include_files, boundary, problems)
         _within_budget(root, [*own_files, *include_files])
-    included = _parse(include_files, problems)
+    included = _parse(include_files, problems, parsed=parsed)
     for doc in included:
         if doc.data["kind"] == env_kind.KIND:
             problems.append(

@@ -25,7 +25,7 @@ from typing import Any
 from reconciler.clients.session import Clients, SharedCluster
 from reconciler.core.environment import Connection, Environment, MskRef
 from reconciler.core.errors import ReconcilerError, Unavailable
-from reconciler.engine.load import load, load_environment
+from reconciler.engine.load import Parsed, load, load_environment
 from reconciler.engine.model import Desired, Observed
 from reconciler.kinds.base import Loading, Mode
 from reconciler.kinds.registry import KINDS
@@ -34,12 +34,14 @@ from reconciler.specs.variables import resolve
 
 
 class Shared:
-    """What environments planned together (`plan DIR...`) that connect exactly alike share:
-    one cluster, so one read of its shape and Metadata (`SharedCluster`)."""
+    """What environments planned together (`plan DIR...`) share: the files they include,
+    checked once (`Parsed`), and, where they connect exactly alike, one cluster, so one read
+    of its shape and Metadata (`SharedCluster`)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._reads: dict[tuple[Connection, MskRef | None], SharedCluster] = {}
+        self.parsed = Parsed()
 
     def clients(self, connection: Connection, msk: MskRef | None) -> Clients:
         with self._lock:
@@ -66,10 +68,12 @@ def load_trusted(
     *,
     trusted_base: Path | None = None,
     allow_outside_repo: bool = False,
+    parsed: Parsed | None = None,
 ) -> Desired:
     """ENV_DIR's specs, loaded and validated; with `trusted_base` (the base branch's
-    checkout), refused unless ENV_DIR connects exactly as the base branch says."""
-    desired = load(env_dir, allow_outside_repo=allow_outside_repo)
+    checkout), refused unless ENV_DIR connects exactly as the base branch says. `parsed`:
+    the included files of environments loaded beside it."""
+    desired = load(env_dir, allow_outside_repo=allow_outside_repo, parsed=parsed)
     if trusted_base is not None:
         check_trusted(Path(env_dir), trusted_base)
     return desired
@@ -190,7 +194,10 @@ def observe_environment(
         env_dir, environ, mode, trusted_base, allow_outside_repo=allow_outside_repo, shared=shared
     )
     desired = load_trusted(
-        env_dir, trusted_base=trusted_base, allow_outside_repo=allow_outside_repo
+        env_dir,
+        trusted_base=trusted_base,
+        allow_outside_repo=allow_outside_repo,
+        parsed=shared.parsed if shared is not None else None,
     )
     clients = connect(desired.environment, environ, shared)
     if early is None or early.environment != desired.environment:

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import difflib
 import json
+import threading
 from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler.core.errors import SpecProblem
 from reconciler.specs.yaml_source import Document, PathKey
@@ -47,6 +48,26 @@ FAST_KEYWORDS = frozenset(
 )  # fmt: skip
 
 
+T = TypeVar("T")
+
+
+def once_each(make: Callable[[str], T]) -> Callable[[str], T]:
+    """`functools.cache` for a schema's file name that makes each value once, also when
+    threads ask at the same time: twenty environments loading at once (`plan DIR...`)
+    compiled every schema twenty times."""
+    made: dict[str, T] = {}
+    lock = threading.Lock()
+
+    def get(filename: str) -> T:
+        if filename not in made:
+            with lock:
+                if filename not in made:
+                    made[filename] = make(filename)
+        return made[filename]
+
+    return get
+
+
 @cache
 def _schemas() -> dict[str, dict[str, Any]]:
     """Every schema in schemas/, by file name, read once."""
@@ -66,7 +87,7 @@ def _offline(uri: str) -> Any:
     return next(schema for schema in _schemas().values() if schema["$id"] == uri)
 
 
-@cache
+@once_each
 def fast_valid(filename: str) -> Callable[[Any], bool]:
     """Whether schemas/`filename`'s compiled validator accepts a value; formats off, as in
     jsonschema by default. Anything it raises is a "no": jsonschema then decides."""
@@ -97,7 +118,7 @@ def _registry() -> Registry:
     return Registry().with_resources(resources)
 
 
-@cache
+@once_each
 def validator(filename: str) -> Draft202012Validator:
     """jsonschema's validator of schemas/`filename`: the one whose errors users read."""
     from jsonschema import Draft202012Validator

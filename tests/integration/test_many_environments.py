@@ -123,3 +123,34 @@ def test_a_shared_change_shows_in_every_environment_that_includes_it(
         document = json.loads((tmp_path / "out" / name / "plan.json").read_text())
         assert document["environment"] == name
         assert [c["name"] for c in document["changes"]] == [f"{topic_prefix}shared"]
+
+
+def test_a_name_colliding_with_a_topic_another_environment_owns_is_refused_alike(
+    write_env: Write, admin: AdminClient, topic_prefix: str, wait_until: WaitUntil
+) -> None:
+    """Each environment holds only its own topics, the others' as names: a create that
+    collides with a topic the other environment owns ('.' and '_' alike) is still refused,
+    exactly as when planned alone, and an owned one planned together stays the same."""
+    dotted, underscored = f"{topic_prefix}m.cpu", f"{topic_prefix}m_cpu"
+    admin.create_topics([NewTopic(dotted, 1, 1, config={"retention.ms": "86400000"})])[
+        dotted
+    ].result()
+    wait_until(lambda each: dotted in each.list_topics(timeout=10).topics)
+    dirs = [
+        write_env("under", f"{topic_prefix}m_*", topic_doc(underscored)),
+        write_env("dots", f"{topic_prefix}m.*", topic_doc(dotted, retention_ms=3_600_000)),
+    ]
+
+    together = plan(*dirs, "-o", "json", "--detailed-exitcode")
+
+    entries = json.loads(together.stdout)["environments"]
+    [refused] = entries[0]["plan"]["changes"]
+    assert refused["name"] == underscored and refused["risk"] == "impossible"
+    assert f"collides with existing topic {dotted!r}" in " ".join(refused["reasons"])
+    [updated] = entries[1]["plan"]["changes"]
+    assert (updated["name"], updated["action"]) == (dotted, "update")
+    for directory, entry in zip(dirs, entries, strict=True):
+        alone = json.loads(plan(directory, "-o", "json").stdout)
+        assert alone["changes"] == entry["plan"]["changes"]
+        assert alone["digests"] == entry["plan"]["digests"]
+    assert listed(admin, f"{topic_prefix}m") == {dotted}  # planning writes nothing

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from fnmatch import fnmatchcase
+
+import pytest
 
 from reconciler.core.cluster import ClusterView
 from reconciler.core.model import Action, Plan, Risk
+from reconciler.core.ownership import matches
 from reconciler.kinds.topic.diff import diff_topics
 from reconciler.kinds.topic.model import (
     ObservedConfig,
     ObservedTopic,
     ObservedTopics,
+    TopicNames,
     TopicPolicy,
     Topics,
     TopicSpec,
@@ -132,6 +137,39 @@ def test_create_needing_more_brokers_or_colliding_is_impossible() -> None:
     reasons = {c.name: c.reasons for c in plan.errors}
     assert "needs at least 4 brokers; the cluster has 3" in reasons["big"][0]
     assert "collides with existing topic 'metrics.cpu'" in reasons["metrics_cpu"][0]
+
+
+def test_a_create_colliding_with_a_topic_another_environment_owns_is_impossible() -> None:
+    """The observation holds only the environment's own topics; the others are names, and
+    a new name colliding with one of them is refused as if it were held."""
+    desired = replace(env(("metrics_*",)), topics={"metrics_cpu": spec("metrics_cpu")})
+    names = TopicNames.of(["metrics.cpu", "orders"])
+    plan = diff_topics(desired, ObservedTopics({}, names=names), None)
+    [change] = plan.changes
+    assert change.risk is Risk.IMPOSSIBLE
+    assert "collides with existing topic 'metrics.cpu'" in change.reasons[-1]
+    assert plan.orphans == ()  # names alone are never orphans
+
+
+PATTERNS = ("orders.*", "a?c", "[x-z]*q", "d[!e]f", "*", "", "a|b", "(x)", "e[]]g", "[")
+NAMES = ("orders.eu", "orders", "abc", "ac", "yq", "zzq", "dff", "def", "a|b", "(x)", "e]g", "[")
+
+
+@pytest.mark.parametrize("patterns", [(p,) for p in PATTERNS] + [PATTERNS[:3], PATTERNS[4:7]])
+def test_the_compiled_globs_match_as_fnmatch_does(patterns: tuple[str, ...]) -> None:
+    for name in (*NAMES, "", "a\nb", "orders.eu\n"):
+        assert matches(name, patterns) == any(fnmatchcase(name, p) for p in patterns), name
+
+
+def test_owned_is_owns_over_many_names() -> None:
+    """Declared topics outside the globs are owned; internal and ignored ones never are."""
+    declared = {n: spec(n) for n in ("extra", "_declared", "orders.skip")}
+    owner = Topics(declared, ("orders.*", "pay*"), ("orders.skip", "*.tmp"))
+    names = ["orders.eu", "_internal", "orders.skip", "extra", "pay.x.tmp", "pay", "_declared"]
+    assert (
+        owner.owned(names) == [n for n in names if owner.owns(n)] == ["orders.eu", "extra", "pay"]
+    )
+    assert Topics().owned(names) == []
 
 
 def test_config_unknown_to_the_broker_is_impossible() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -145,6 +146,50 @@ def test_includes_defaults_and_overrides(tmp_path: Path) -> None:
     assert orders.config == {"min.insync.replicas": "2", "retention.ms": str(14 * 86_400_000)}
     assert (audit.partitions, audit.replication_factor) == (1, 3)
     assert any(f.endswith("shared/topics.yaml") for f in desired.files)
+
+
+def test_environments_loaded_together_check_a_shared_include_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`plan DIR...`: the file every environment includes is parsed and checked once (its
+    documents shared), each environment still applies its own defaults and overrides, a
+    problem in it is reported to each, and an edited file is checked afresh."""
+    from reconciler.engine import load as loading
+
+    shared = "shared/topics.yaml"
+    write(
+        tmp_path,
+        {
+            shared: topic("orders", "partitions: 3"),
+            **{
+                f"{name}/environment.yaml": ENV.replace("name: test", f"name: {name}")
+                + "  include: [../shared]\n"
+                + f"  topics: {{defaults: {{replicationFactor: {rf}}}}}\n"
+                for name, rf in (("prod", 3), ("stage", 1))
+            },
+        },
+    )
+    checked: list[str] = []
+    check = loading._check
+
+    def counted(text: str, file: str) -> Any:
+        checked.append(file)
+        return check(text, file)
+
+    monkeypatch.setattr(loading, "_check", counted)
+    parsed = loading.Parsed()
+
+    prod, stage = (load(tmp_path / name, parsed=parsed) for name in ("prod", "stage"))
+
+    assert sum(file.endswith(shared) for file in checked) == 1
+    assert prod.kinds["Topic"].topics["orders"].replication_factor == 3
+    assert stage.kinds["Topic"].topics["orders"].replication_factor == 1
+    (tmp_path / shared).write_text(topic("orders", "partitions: [3]"), encoding="utf-8")
+    for name in ("prod", "stage"):
+        with pytest.raises(SpecError) as caught:
+            load(tmp_path / name, parsed=parsed)
+        assert "spec.partitions" in str(caught.value)
+    assert sum(file.endswith(shared) for file in checked) == 2
 
 
 def test_override_of_unknown_topic_and_missing_fields_are_errors(tmp_path: Path) -> None:

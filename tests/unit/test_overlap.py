@@ -190,7 +190,8 @@ def test_environments_that_connect_alike_share_one_read_of_their_cluster(
     assert a is not b  # clients of their own (kafka-python's are not thread-safe)
     assert a._shared is b._shared and a._shared is not None
     assert c._shared is not a._shared
-    assert connect(first, {})._shared is None  # alone: nothing shared
+    alone = connect(first, {})._shared
+    assert alone is not a._shared and alone is not connect(first, {})._shared  # its own read
 
 
 class _Admin:

@@ -136,3 +136,27 @@ def test_the_msk_side_round_trips_too() -> None:
     restored = load_snapshot(dump_snapshot(snapshot))
     assert restored == snapshot
     assert restored.observed.kinds["MskCluster"].cluster.operations[0].end == NOW
+
+
+def test_topics_other_environments_own_are_kept_as_names() -> None:
+    """An observation holds its own topics whole and the others' names (a new name may
+    collide with one): a plan from the snapshot blocks the same creates as a live one."""
+    from reconciler.kinds.topic.diff import diff_topics
+    from reconciler.kinds.topic.model import TopicNames, Topics, TopicSpec
+
+    base = observed()
+    own = base.kinds["Topic"]
+    names = TopicNames.of(["metrics.cpu", *own.topics, "zeta"])
+    state = replace(base, kinds={"Topic": replace(own, names=names)})
+    text = dump_snapshot(Snapshot("dev", TAKEN, state))
+    assert json.loads(text)["kinds"]["Topic"]["others"] == ["metrics.cpu", "zeta"]
+    restored = load_snapshot(text).observed.kinds["Topic"]
+    assert restored == state.kinds["Topic"]
+    declared = Topics({"metrics_cpu": TopicSpec("metrics_cpu", 1, 1, {})}, ("metrics_*",))
+    [change] = diff_topics(declared, restored, None).changes
+    assert "collides with existing topic 'metrics.cpu'" in change.reasons[-1]
+
+    older = json.loads(text)  # taken when every topic was held whole: no names beside them
+    del older["kinds"]["Topic"]["others"]
+    again = load_snapshot(json.dumps(older)).observed.kinds["Topic"]
+    assert again.names is None and again.listed.names == {"orders", "empty"}

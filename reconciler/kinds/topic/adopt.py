@@ -228,7 +228,7 @@ def _new_defaults(sections: Sections, factored: Mapping[str, str]) -> dict[str, 
 
 def _named_problem(name: str, observed: ObservedTopics, declared: Topics) -> str | None:
     """Why a topic `--select` names cannot be adopted at all, or None."""
-    if name not in observed.topics:
+    if name not in observed.listed.names:
         return "no such topic in the cluster"
     if is_internal(name):
         return "an internal topic (its name starts with '_'): never imported"

@@ -6,7 +6,7 @@ import re
 
 from reconciler.core.errors import SpecProblem
 from reconciler.core.ownership import is_internal
-from reconciler.kinds.topic.model import TopicPolicy, Topics, TopicSpec
+from reconciler.kinds.topic.model import TopicPolicy, Topics, TopicSpec, collision_key
 
 #: Kafka's own rule (org.apache.kafka.common.internals.Topic): at most 249 legal characters.
 MAX_TOPIC_NAME = 249
@@ -22,11 +22,6 @@ def topic_name_problem(name: str) -> str | None:
     if not LEGAL_TOPIC_NAME.match(name):
         return "may only contain ASCII letters, digits, '.', '_' and '-'"
     return None
-
-
-def collision_key(name: str) -> str:
-    """Kafka refuses two topics whose names differ only by '.' vs '_' (their metrics collide)."""
-    return name.replace(".", "_")
 
 
 def policy_problems(topic: TopicSpec, policy: TopicPolicy) -> list[tuple[str, str, str | None]]:

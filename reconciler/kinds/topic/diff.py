@@ -7,19 +7,17 @@ are never drift: that is the phantom-diff bug of other tools, avoided by constru
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from reconciler.clients.topics import Abilities
 from reconciler.core.changes import make_change
 from reconciler.core.cluster import ClusterView
 from reconciler.core.model import Action, Change, FieldDiff, Orphan, Risk
 from reconciler.kinds.base import Context, KindPlan
-from reconciler.kinds.topic.checks import collision_key
 from reconciler.kinds.topic.model import (
     KIND,
     THROTTLED_REPLICAS,
     ObservedTopic,
     ObservedTopics,
+    TopicNames,
     Topics,
     TopicSpec,
 )
@@ -46,7 +44,7 @@ from reconciler.kinds.topic.risk import (
 _ACTION_ORDER = {Action.CREATE: 0, Action.UPDATE: 1, Action.REPLACE: 2, Action.DELETE: 3}
 
 
-def _create(spec: TopicSpec, brokers: int, by_key: Mapping[str, str]) -> Change:
+def _create(spec: TopicSpec, brokers: int, listed: TopicNames) -> Change:
     diffs = [
         FieldDiff("partitions", None, spec.partitions),
         FieldDiff("replicationFactor", None, spec.replication_factor),
@@ -55,7 +53,7 @@ def _create(spec: TopicSpec, brokers: int, by_key: Mapping[str, str]) -> Change:
     blockers = []
     if spec.replication_factor > brokers:
         blockers.append(too_few_brokers(spec.replication_factor, brokers))
-    other = by_key.get(collision_key(spec.name))
+    other = listed.colliding(spec.name)
     if other is not None:
         blockers.append(
             f"collides with existing topic {other!r}: Kafka treats '.' and '_' alike in "
@@ -122,9 +120,7 @@ def _update(
 def _orphans(
     desired: Topics, observed: ObservedTopics, guard_wipe: bool
 ) -> tuple[list[Change], list[Orphan]]:
-    names = sorted(
-        name for name in observed.topics if name not in desired.topics and desired.owns(name)
-    )
+    names = sorted(name for name in desired.owned(observed.topics) if name not in desired.topics)
     if not desired.policy.allow_delete:
         reason = (
             "matches topics.manage but is in no spec; kept because policy.allowDelete is off. "
@@ -187,7 +183,7 @@ def diff_topics(
     verification turns it off, as it looks at a slice of the specs on purpose.
     """
     changes: list[Change] = []
-    by_key = {collision_key(name): name for name in observed.topics}
+    listed = observed.listed
     brokers = len(cluster.brokers) if cluster else 0
     api = observed.abilities
     placed = cluster is not None and api.moves_replicas
@@ -197,7 +193,7 @@ def diff_topics(
     for name, spec in desired.topics.items():
         live = observed.topics.get(name)
         if live is None:
-            changes.append(_create(spec, brokers, by_key))
+            changes.append(_create(spec, brokers, listed))
         else:
             change = _update(spec, live, moves.get(name), throttle, notes.get(name), api=api)
             if change is not None:

@@ -35,9 +35,8 @@ def fingerprint(desired: Topics, observed: ObservedTopics) -> object:
     partition sizes behind a move's estimate, which grow as producers write.
     """
     state: dict[str, object] = {}
-    for name, topic in sorted(observed.topics.items()):
-        if not desired.owns(name):
-            continue
+    for name in sorted(desired.owned(observed.topics)):
+        topic = observed.topics[name]
         spec = desired.topics.get(name)
         keys = set(spec.config) if spec else set()
         state[name] = {

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from reconciler.clients.topics import APIS, UNNAMED_SOURCE, Abilities
 from reconciler.core.configs.topic import TOPIC_CONFIGS
 from reconciler.core.model import Location
-from reconciler.core.ownership import is_internal, matches
+from reconciler.core.ownership import is_internal, matcher, matches
 
 KIND = "Topic"
 #: Kafka's name for a topic's own override (DescribeConfigs `source`).
@@ -22,6 +22,30 @@ THROTTLED_REPLICAS = (
 THROTTLE_RATES = ("leader.replication.throttled.rate", "follower.replication.throttled.rate")
 #: Replication throttle per broker while replicas move, unless the Environment says otherwise.
 DEFAULT_THROTTLE = 50 * 1024 * 1024
+
+
+def collision_key(name: str) -> str:
+    """Kafka refuses two topics whose names differ only by '.' vs '_' (their metrics collide)."""
+    return name.replace(".", "_")
+
+
+@dataclass(frozen=True)
+class TopicNames:
+    """Every topic a cluster lists, owned or not, and each by its collision key: a topic an
+    environment creates may collide with any of them. Made once per Metadata read and shared
+    by every environment planned from it (`Clients.derived`)."""
+
+    names: frozenset[str]
+    by_key: Mapping[str, str]
+
+    @classmethod
+    def of(cls, names: Iterable[str]) -> TopicNames:
+        listed = tuple(names)  # in the cluster's order: of two that collide, the last is named
+        return cls(frozenset(listed), {collision_key(name): name for name in listed})
+
+    def colliding(self, name: str) -> str | None:
+        """The listed topic Kafka would confuse `name` with, or None."""
+        return self.by_key.get(collision_key(name))
 
 
 @dataclass(frozen=True)
@@ -69,9 +93,17 @@ class Topics:
     def owns(self, name: str) -> bool:
         """Declared topics are always managed; others only when the ownership globs claim
         them. Internal and ignored topics never are."""
-        if is_internal(name) or matches(name, self.ignore):
-            return False
-        return name in self.topics or matches(name, self.manage)
+        return bool(self.owned((name,)))
+
+    def owned(self, names: Iterable[str]) -> list[str]:
+        """The names `owns` claims, in their order: one pass of the compiled globs over a
+        cluster's names (an environment planned beside others sifts all of theirs)."""
+        ignored, managed, declared = matcher(self.ignore), matcher(self.manage), self.topics
+        return [
+            name
+            for name in names
+            if not is_internal(name) and not ignored(name) and (name in declared or managed(name))
+        ]
 
     def allows(self, name: str) -> bool:
         """Whether a spec may declare `name`: not internal, not ignored, and matching
@@ -145,16 +177,28 @@ class ObservedPlacement:
 
 @dataclass(frozen=True)
 class ObservedTopics:
-    """Every live topic (unmanaged ones too: a new name may collide with them), configs of the
-    managed ones, the broker defaults a new topic inherits for what it does not declare, and
-    the placement state."""
+    """The managed live topics with their configs, the names of every live topic (unmanaged
+    ones too: a new name may collide with them), the broker defaults a new topic inherits
+    for what it does not declare, and the placement state.
+
+    Only the topics the environment owns are read and held: one of twenty environments on a
+    cluster of 5,000 topics holds its own 250, not 5,000.
+    """
 
     topics: Mapping[str, ObservedTopic]
     defaults: Mapping[str, str] = field(default_factory=dict)
     placement: ObservedPlacement = field(default_factory=ObservedPlacement)
     #: The topic API that read them (`clients.topics.APIS`): what a plan can ask of it.
     api: str = "kafka"
+    #: Every topic the cluster lists, `topics` and the others; None: `topics` are all there
+    #: are (a snapshot taken before observations kept only the owned topics).
+    names: TopicNames | None = None
 
     @property
     def abilities(self) -> Abilities:
         return APIS[self.api]
+
+    @property
+    def listed(self) -> TopicNames:
+        """Every live topic's name (`names`, else those of `topics`)."""
+        return self.names if self.names is not None else TopicNames.of(self.topics)

@@ -25,6 +25,7 @@ from reconciler.kinds.topic.model import (
     ObservedPlacement,
     ObservedTopic,
     ObservedTopics,
+    TopicNames,
     Topics,
 )
 from reconciler.kinds.topic.placement import plan_moves
@@ -144,6 +145,11 @@ def _read_lagging(
     )
 
 
+def topic_names(cluster: ClusterView, metadata: TopicMetadata) -> TopicNames:
+    """Every listed topic's name and collision key (`Clients.derived`: once per cluster read)."""
+    return TopicNames.of(metadata)
+
+
 def observe_with(
     admin: TopicAdmin,
     desired: Topics,
@@ -152,6 +158,7 @@ def observe_with(
     *,
     only: Collection[str] | None = None,
     every_config: bool = False,
+    names: TopicNames | None = None,
 ) -> ObservedTopics:
     """Topics, partitions, replica placement and configs of every topic this plan depends on.
 
@@ -160,33 +167,38 @@ def observe_with(
     snapshot must serve specs that declare more later). `config_broker` is the broker whose
     own configs give inherited values; a client meant to ask one broker passes that broker,
     so it never opens a second connection that librdkafka could route topic requests through.
+    `names`: `topic_names` of `metadata`, when already made.
     """
     listed = metadata if only is None else {n: metadata[n] for n in only if n in metadata}
     broker = admin.broker_configs(config_broker) if config_broker is not None else None
-    return _observed(admin, desired, listed, broker, _wanted(desired, listed, every_config))
+    wanted = _wanted(desired, listed, every_config)
+    if names is None or only is not None:
+        names = TopicNames.of(listed)
+    return _observed(admin, listed, broker, wanted, names)
 
 
 def _wanted(
     desired: Topics, listed: Mapping[str, object], every_config: bool
 ) -> dict[str, Collection[str]]:
-    """The owned topics whose configs a plan reads, each with the keys it keeps."""
+    """The owned topics, in the Metadata's order, each with the config keys it keeps (only
+    they are read and held: the others are names, for the collision check)."""
     declared = desired.topics
     return {
         name: TOPIC_CONFIGS if every_config else (declared[name].config if name in declared else ())
-        for name in listed
-        if desired.owns(name)
+        for name in desired.owned(listed)
     }
 
 
 def _observed(
     admin: TopicAdmin,
-    desired: Topics,
     listed: TopicMetadata,
     broker: Mapping[str, str] | None,
     wanted: Mapping[str, Collection[str]],
+    names: TopicNames,
     *,
     sent: _Sent | None = None,
 ) -> ObservedTopics:
+    """The `wanted` (owned) topics of `listed`, with their configs, beside every name."""
     configs: dict[str, dict[str, ObservedConfig]] = {}
     if sent is not None:
         sent.declared.update(wanted)
@@ -195,19 +207,20 @@ def _observed(
     configs.update(_describe(admin, rest, broker))
     _read_lagging(admin, wanted, configs, broker)
     topics: dict[str, ObservedTopic] = {}
-    for name, replicas in listed.items():
-        if name in wanted and name not in configs:
+    for name in wanted:
+        if name not in configs:
             continue  # deleted since the Metadata call: it no longer exists
+        replicas = listed[name]
         topics[name] = ObservedTopic(
             name=name,
             partitions=len(replicas),
             replication_factor=min((len(r) for r in replicas.values()), default=0),
             replicas=replicas,
-            configs=configs.get(name, {}),
+            configs=configs[name],
         )
     inherited = {key: inherited_value(key, broker) for key in INHERITED_DEFAULTS}
     defaults = {key: value for key, value in inherited.items() if value is not None}
-    return ObservedTopics(topics, defaults, api=admin.abilities.key)
+    return ObservedTopics(topics, defaults, api=admin.abilities.key, names=names)
 
 
 def read_moving(clients: Clients) -> dict[str, dict[int, Moving]]:
@@ -291,7 +304,10 @@ def observe(
         observed = agreed(clients, desired, settle_seconds=SETTLE_SECONDS)
     else:
         every = mode is Mode.SNAPSHOT
-        observed = observe_with(admin, desired, metadata, _lowest(cluster), every_config=every)
+        names = None if moving else clients.derived(topic_names)
+        observed = observe_with(
+            admin, desired, metadata, _lowest(cluster), every_config=every, names=names
+        )
     return _with_placement(clients, desired, observed, cluster, moving) if placed else observed
 
 
@@ -313,18 +329,19 @@ def prepare(
     moving = read_moving(clients) if placed else {}
     if moving:
         metadata = admin.topic_metadata()
+    names = TopicNames.of(metadata) if moving else clients.derived(topic_names)
     first = _lowest(cluster)
     broker = admin.broker_configs(first) if first is not None else None
-    names = [name for name in metadata if claimed.owns(name)]
+    claims = claimed.owned(metadata)
     declared: dict[str, Collection[str]] = {}
     answers = admin.topic_configs(
-        names, lambda topic, key, source: _kept(key, source, declared.get(topic, ()))
+        claims, lambda topic, key, source: _kept(key, source, declared.get(topic, ()))
     )
-    sent = _Sent(frozenset(names), declared, answers)
+    sent = _Sent(frozenset(claims), declared, answers)
 
     def finish(desired: Topics) -> ObservedTopics:
         wanted = _wanted(desired, metadata, mode is Mode.SNAPSHOT)
-        observed = _observed(admin, desired, metadata, broker, wanted, sent=sent)
+        observed = _observed(admin, metadata, broker, wanted, names, sent=sent)
         return _with_placement(clients, desired, observed, cluster, moving) if placed else observed
 
     return finish

@@ -16,6 +16,7 @@ from reconciler.kinds.topic.model import (
     ObservedPlacement,
     ObservedTopic,
     ObservedTopics,
+    TopicNames,
 )
 
 
@@ -37,12 +38,17 @@ def _topic(topic: ObservedTopic) -> dict[str, Any]:
 
 
 def dump_observed(observed: ObservedTopics) -> dict[str, Any]:
-    return {
+    """The owned topics whole; of the others (`others`), their names: all a plan asks of
+    them is whether a new name collides with one."""
+    record: dict[str, Any] = {
         "defaults": dict(sorted(observed.defaults.items())),
         "topics": {name: _topic(t) for name, t in sorted(observed.topics.items())},
         "placement": encode(observed.placement),
         "api": observed.api,
     }
+    if observed.names is not None:
+        record["others"] = sorted(observed.names.names.difference(observed.topics))
+    return record
 
 
 def _config(read: Reader, value: Any, path: str) -> ObservedConfig:
@@ -89,9 +95,16 @@ def load_observed(value: object, path: str) -> ObservedTopics:
     api = read.field(data, "api", path, str) if "api" in data else "kafka"
     if api not in APIS:
         raise read.fail(f"{path}/api", f"expected one of {', '.join(sorted(APIS))}")
+    names = None
+    if "others" in data:  # snapshots that held every topic whole have none
+        others = read.field(data, "others", path, list)
+        if not all(isinstance(name, str) for name in others):
+            raise read.fail(f"{path}/others", "expected topic names")
+        names = TopicNames.of(sorted({*topics, *others}))
     return ObservedTopics(
         topics={n: _read_topic(read, n, t, f"{path}/topics/{n}") for n, t in topics.items()},
         defaults={str(k): read.field(defaults, k, f"{path}/defaults", str) for k in defaults},
         placement=placement,
         api=api,
+        names=names,
     )
