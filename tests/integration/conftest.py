@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import pytest
-from confluent_kafka.admin import AdminClient, ClusterMetadata
+from confluent_kafka.admin import AdminClient, ClusterMetadata, ConfigResource, ResourceType
 from moto.server import ThreadedMotoServer
 
 from reconciler.clients.kafka import answered_by
@@ -27,12 +27,13 @@ WaitUntil = Callable[..., None]
 
 
 class _OneBroker:
-    """An AdminClient whose Metadata answers come from one broker.
+    """An AdminClient whose Metadata and DescribeConfigs answers come from one broker.
 
     A client bootstrapped from one broker learns the others from its first answer and may
     send the next request to any of them, so a broker minutes behind (one still deleting
     the logs of a thousand deleted topics on a busy machine) would go unnoticed: Metadata
-    is asked of fresh clients until that broker is the one that answered.
+    is asked of fresh clients until that broker is the one that answered, and every
+    DescribeConfigs also names the broker's own configs, which only it answers.
     """
 
     def __init__(self, node_id: int, address: str) -> None:
@@ -51,6 +52,11 @@ class _OneBroker:
                 return metadata
             self.client = self._fresh()
         raise AssertionError(f"broker {self.node_id} never answered a Metadata request")
+
+    def describe_configs(self, resources: list[ConfigResource], **kwargs: Any) -> dict[Any, Any]:
+        own = ConfigResource(ResourceType.BROKER, str(self.node_id))
+        futures = self.client.describe_configs([*resources, own], **kwargs)
+        return {r: f for r, f in futures.items() if r != own}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.client, name)
