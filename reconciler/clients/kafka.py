@@ -204,10 +204,12 @@ class KafkaAdmin:
         librdkafka sends a DescribeConfigs of topics to a broker of its choosing (the same one
         for every client of a cluster), whatever the client's bootstrap server; a request
         that also names a broker's own configs goes to that broker. So each of this client's
-        requests carries its broker's resource. (Metadata requests cannot be pinned so.)
+        requests carries its broker's resource, over this client's own librdkafka handle
+        (another handle would only cost its connections, threads and teardown). Metadata
+        requests cannot be pinned so (`clients.replicas` can).
         """
         single = replace(self.conn, bootstrap_servers=f"{broker.host}:{broker.port}")
-        return KafkaAdmin(admin_client(single), single, pinned=broker.node_id)
+        return KafkaAdmin(self.admin, single, pinned=broker.node_id)
 
     # -- reading -------------------------------------------------------------------------
 

@@ -231,30 +231,23 @@ class ReplicaAdmin:
         }
 
     def listed_by(
-        self, brokers: Collection[int], topics: Collection[str]
+        self, brokers: Collection[int], topics: Collection[str] | None
     ) -> dict[int, dict[str, dict[int, tuple[int, ...]]]]:
-        """Each topic's partitions and replicas as each broker lists them: Metadata of just
-        these topics, sent to every broker at once (each answers from its own copy of the
-        metadata); a topic a broker does not list (yet) is left out of its answer."""
+        """Each topic's partitions and replicas as each broker lists them: Metadata of these
+        topics (None: every topic), sent to every broker at once (each answers from its own
+        copy of the metadata); a topic a broker does not list (yet) is left out of its answer."""
         if not brokers:
             return {}
-        names = sorted(topics)
         topic = MetadataRequest.MetadataRequestTopic
+        wanted = None if topics is None else sorted(topics)
         manager = self.admin._manager
 
+        def request() -> Any:
+            named = None if wanted is None else [topic(name=name) for name in wanted]
+            return MetadataRequest(topics=named, allow_auto_topic_creation=False)
+
         async def ask() -> list[tuple[int, Any]]:
-            sent = [
-                (
-                    broker,
-                    manager.send(
-                        MetadataRequest(
-                            topics=[topic(name=n) for n in names], allow_auto_topic_creation=False
-                        ),
-                        node_id=broker,
-                    ),
-                )
-                for broker in brokers
-            ]
+            sent = [(broker, manager.send(request(), node_id=broker)) for broker in brokers]
             return [(broker, await answer) for broker, answer in sent]
 
         # Sent to these brokers alone: routing it again to another broker would not do.

@@ -52,25 +52,22 @@ class _EachBroker:
         #: (kafka-python) asks each broker itself.
         self._each = clients.replicas().listed_by if api.per_broker else None
 
-    def listed(self, indices: Collection[int], names: Collection[str]) -> dict[int, TopicMetadata]:
-        """The Metadata of `names` that brokers `indices` answer now, asked of all at once."""
+    def listed(
+        self, indices: Collection[int], names: Collection[str] | None
+    ) -> dict[int, TopicMetadata]:
+        """The Metadata of `names` (None: every topic) that brokers `indices` answer now,
+        asked of all at once."""
         if self._each is None:
             return {index: self.admins[index].topic_metadata(names) for index in indices}
         ids = {self.brokers[index].node_id: index for index in indices}
         return {ids[node]: topics for node, topics in self._each(list(ids), names).items()}
 
     def read(
-        self,
-        index: int,
-        desired: Topics,
-        only: set[str] | None,
-        metadata: TopicMetadata | None = None,
+        self, index: int, desired: Topics, only: set[str] | None, metadata: TopicMetadata
     ) -> ObservedTopics:
         """What broker `index` reports for `desired` (its `only` topics, when given), from
-        `metadata` it answered just now, else from its Metadata read afresh."""
+        the `metadata` it answered just now (`listed`)."""
         admin, broker = self.admins[index], self.brokers[index]
-        if metadata is None:
-            metadata = admin.topic_metadata(only)
         return observe_with(admin, desired, metadata, broker.node_id, only=only)
 
 
@@ -82,7 +79,8 @@ def agreed(clients: Clients, desired: Topics, settle_seconds: float) -> Observed
     """
     each = _EachBroker(clients)
     for _ in attempts(settle_seconds, 0.2):
-        views = [each.read(i, desired, None) for i in range(len(each.admins))]
+        listed = sorted(each.listed(range(len(each.admins)), None).items())
+        views = [each.read(index, desired, None, metadata) for index, metadata in listed]
         if len({digest(fingerprint(desired, view)) for view in views}) <= 1:
             return views[0]
     raise ReconcilerError(
