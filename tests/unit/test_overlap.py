@@ -171,7 +171,7 @@ def test_read_back_reads_each_changed_topic_once_and_altered_ones_on_every_broke
     chunks = _taken(shares)
     assert set().union(*chunks) == changed - {"altered"}
     assert sum(map(len, chunks)) == 1000  # each read on one broker only
-    assert len(chunks) >= 3 * 3  # enough that a broker listing the changes sooner reads more
+    assert len(chunks) >= 2 * 3  # enough that a broker listing the changes sooner reads more
     assert shares.take() == set()
     few = _taken(_Shares({"a", "b"}, set(), 3))
     assert few == [{"a", "b"}]  # a small apply: one broker's read, no chunk under CHUNK_TOPICS

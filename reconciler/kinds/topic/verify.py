@@ -123,7 +123,7 @@ class _Shares:
 
     def __init__(self, changed: Collection[str], altered: set[str], brokers: int) -> None:
         once = sorted(set(changed) - altered)
-        size = max(CHUNK_TOPICS, -(-len(once) // (4 * brokers)))
+        size = max(CHUNK_TOPICS, -(-len(once) // (2 * brokers)))
         self.altered = altered
         self._chunks = deque(set(once[start : start + size]) for start in range(0, len(once), size))
 
