@@ -57,7 +57,6 @@ from reconciler.clients.topics import (
 from reconciler.core.cluster import Broker, ClusterView
 from reconciler.core.environment import Connection
 from reconciler.core.errors import ConnectionFailure, ReconcilerError
-from reconciler.core.polling import attempts
 
 LIBRDKAFKA_LOG = logging.getLogger("reconciler.librdkafka")
 # librdkafka retries noisily while a broker is down; keep that off the terminal (the errors
@@ -184,15 +183,12 @@ def _collect(futures: Mapping[str, Future[Any]]) -> Results:
     return results
 
 
-#: Fresh clients a client of one broker makes until that broker answers its Metadata (each
-#: is answered by its own broker one time in three or more: 40 misses are ~1e-5).
-PIN_TRIES = 40
-
-
 def answered_by(metadata: ClusterMetadata, node_id: int, address: str) -> bool:
     """Whether broker `node_id` at `address` (host:port) answered this Metadata: by its id,
     or as the bootstrap server, which librdkafka names `host:port/bootstrap` (id -1) until
-    it has matched it to a broker id."""
+    it has matched it to a broker id. For callers that must know (the tests' and the
+    benchmark's waits for every broker); librdkafka sends Metadata to a broker of its
+    choosing, whatever the bootstrap server."""
     if metadata.orig_broker_id == node_id:
         return True
     name = metadata.orig_broker_name or ""
@@ -218,14 +214,15 @@ class KafkaAdmin:
     def on_broker(self, broker: Broker) -> KafkaAdmin:
         """A client whose reads that broker answers, from its own metadata.
 
-        librdkafka sends a DescribeConfigs of topics, and a Metadata request, to a broker of
-        its choosing, whatever the client's bootstrap server; a DescribeConfigs that also
-        names a broker's own configs goes to that broker, so each of this client's carries
-        its broker's resource. Metadata cannot be addressed so: its answers are checked
-        (`broker_metadata`).
+        librdkafka sends a DescribeConfigs of topics to a broker of its choosing (the same one
+        for every client of a cluster), whatever the client's bootstrap server; a request
+        that also names a broker's own configs goes to that broker. So each of this client's
+        requests carries its broker's resource, over this client's own librdkafka handle
+        (another handle would only cost its connections, threads and teardown). Metadata
+        requests cannot be pinned so (`clients.replicas` can).
         """
         single = replace(self.conn, bootstrap_servers=f"{broker.host}:{broker.port}")
-        return KafkaAdmin(admin_client(single), single, pinned=broker.node_id)
+        return KafkaAdmin(self.admin, single, pinned=broker.node_id)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -264,54 +261,19 @@ class KafkaAdmin:
     def topic_metadata(self, only: Collection[str] | None = None) -> TopicMetadata:
         """Every topic's partitions and replicas: one Metadata request. Given `only` (some
         topics), one Metadata request for just those (DescribeTopics): a read-back of what
-        apply changed costs what the changed topics cost, not the whole cluster. A client
-        of one broker (`on_broker`) reads the whole Metadata that broker answered, so a
-        lagging broker is seen lagging."""
+        apply changed costs what the changed topics cost, not the whole cluster. Whichever
+        broker librdkafka picks answers (`ReplicaAdmin.listed_by` asks a chosen one)."""
         RECENT.messages.clear()
-        if only and self.pinned is None:
+        if only:
             return self._described(only)
-        _, metadata = self.broker_metadata()
-        topics = metadata.topics
-        wanted = None if only is None else set(only)
+        try:
+            topics = self.admin.list_topics(timeout=self.timeout).topics
+        except KafkaException as exc:
+            raise self._unreachable(exc) from exc
         return {
             name: {pid: tuple(p.replicas) for pid, p in topic.partitions.items()}
             for name, topic in topics.items()
-            if wanted is None or name in wanted
         }
-
-    def _list_topics(self) -> ClusterMetadata:
-        try:
-            return self.admin.list_topics(timeout=self.timeout)
-        except KafkaException as exc:
-            raise self._unreachable(exc) from exc
-
-    def broker_metadata(self) -> tuple[int, ClusterMetadata]:
-        """The Metadata this client's broker answered, and that broker's id.
-
-        librdkafka sends an application's Metadata request to any broker it is connected
-        to (a fresh client of one bootstrap broker is answered by another one time in two
-        or three here), and keeps to that broker afterwards; a client of one broker is
-        made again until its own broker answers. A broker that stays lagging is then seen
-        lagging: "every broker agrees" would otherwise be one broker asked three times.
-        """
-        answered: set[int] = set()
-        tries = 0
-        for attempt in attempts(self.timeout, 0.0):
-            tries = attempt.number
-            metadata = self._list_topics()
-            if self.pinned is None:
-                return metadata.orig_broker_id, metadata
-            if answered_by(metadata, self.pinned, self.conn.bootstrap_servers):
-                return self.pinned, metadata
-            answered.add(metadata.orig_broker_id)
-            if tries >= PIN_TRIES:
-                break
-            self.admin = admin_client(self.conn)
-        raise ConnectionFailure(
-            f"broker {self.pinned} did not answer a Metadata request itself in {tries} tries "
-            f"(brokers {sorted(answered)} did); check that it runs and that its listener is "
-            "reachable from here, then run the command again"
-        )
 
     def _described(self, names: Collection[str]) -> TopicMetadata:
         """DescribeTopics of `names`; a topic the broker does not know is left out."""

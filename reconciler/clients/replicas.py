@@ -3,7 +3,9 @@
 confluent-kafka (librdkafka) has no AlterPartitionReassignments, ListPartitionReassignments,
 DescribeLogDirs or ElectLeaders; kafka-python 3.x has all four, speaks the same security
 protocols, and can send a request to a chosen broker, which per-broker configs need (a
-broker refuses to alter another broker's config: "Unexpected broker id"). `ReplicaAdmin`
+broker refuses to alter another broker's config: "Unexpected broker id") and so does a
+read-back's Metadata through every broker (librdkafka sends Metadata to a broker of its
+choosing, whatever the client's bootstrap server). `ReplicaAdmin`
 returns plain values and raises `core.errors` exceptions, one result per item for batched
 writes, like `clients.kafka.KafkaAdmin`.
 """
@@ -18,6 +20,7 @@ from typing import Any
 from kafka import TopicPartition
 from kafka import errors as kafka_errors
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+from kafka.protocol.metadata import MetadataRequest
 
 from reconciler import __version__
 from reconciler.clients import iam
@@ -33,6 +36,8 @@ Partition = tuple[str, int]
 RATE_KEYS = ("leader.replication.throttled.rate", "follower.replication.throttled.rate")
 _DYNAMIC_BROKER = "DYNAMIC_BROKER_CONFIG"
 _ELECTION_NOT_NEEDED = 84
+#: Metadata's topic errors that mean "not (yet) listed": unknown, or created a moment ago.
+_NOT_LISTED = (3, 5)  # UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE
 _PREFERRED = 0
 #: Errors of a request sent to a broker that is gone; the call is routed again.
 _UNREACHABLE = (kafka_errors.NodeNotReadyError, kafka_errors.KafkaConnectionError)
@@ -224,6 +229,44 @@ class ReplicaAdmin:
             for topic in described
             for part in topic.get("partitions", ())
         }
+
+    def listed_by(
+        self, brokers: Collection[int], topics: Collection[str] | None
+    ) -> dict[int, dict[str, dict[int, tuple[int, ...]]]]:
+        """Each topic's partitions and replicas as each broker lists them: Metadata of these
+        topics (None: every topic), sent to every broker at once (each answers from its own
+        copy of the metadata); a topic a broker does not list (yet) is left out of its answer."""
+        if not brokers:
+            return {}
+        topic = MetadataRequest.MetadataRequestTopic
+        wanted = None if topics is None else sorted(topics)
+        manager = self.admin._manager
+
+        def request() -> Any:
+            named = None if wanted is None else [topic(name=name) for name in wanted]
+            return MetadataRequest(topics=named, allow_auto_topic_creation=False)
+
+        async def ask() -> list[tuple[int, Any]]:
+            sent = [(broker, manager.send(request(), node_id=broker)) for broker in brokers]
+            return [(broker, await answer) for broker, answer in sent]
+
+        # Sent to these brokers alone: routing it again to another broker would not do.
+        answers = self._call("Metadata", manager.run, ask, attempts=1)
+        listed: dict[int, dict[str, dict[int, tuple[int, ...]]]] = {}
+        for broker, response in answers:
+            mine = listed[broker] = {}
+            for found in response.topics:
+                if found.error_code in _NOT_LISTED:
+                    continue
+                if found.error_code:
+                    name = kafka_errors.for_code(found.error_code).__name__
+                    raise ReconcilerError(
+                        f"Metadata failed for topic {found.name!r} on broker {broker}: {name}"
+                    )
+                mine[found.name] = {
+                    p.partition_index: tuple(p.replica_nodes) for p in found.partitions
+                }
+        return listed
 
     def live_brokers(self) -> set[int]:
         """The brokers in the cluster and not fenced (one that died is fenced once its

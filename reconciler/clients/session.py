@@ -110,9 +110,6 @@ class Clients:
         self._topics: TopicAdmin | None = None
         self._replicas: ReplicaAdmin | None = None
         self._quotas: QuotaAdmin | None = None
-        #: Clients of one broker each, kept: pinning one costs fresh clients until that
-        #: broker answers (`KafkaAdmin.broker_metadata`), paid once per broker and command.
-        self._on: dict[tuple[str, Broker], Any] = {}
         self._msk: Service | None = None
         self._logs: Service | None = None
         self._ec2: Service | None = None
@@ -251,21 +248,12 @@ class Clients:
 
     def kafka_on(self, broker: Broker) -> KafkaAdmin:
         """A client that talks to this broker only (replica moves)."""
-        admin: KafkaAdmin = self._one_broker("kafka", broker, self.kafka)
-        return admin
+        return self.kafka().on_broker(broker)
 
     def topics_on(self, broker: Broker) -> TopicAdmin:
         """A topic client whose reads this broker answers (read-back through every broker),
         where the API has brokers to ask."""
-        admin: TopicAdmin = self._one_broker("topics", broker, self.topics)
-        return admin
-
-    def _one_broker(self, api: str, broker: Broker, make: Callable[[], Any]) -> Any:
-        with self._lock:
-            key = (api, broker)
-            if key not in self._on:
-                self._on[key] = make().on_broker(broker)
-            return self._on[key]
+        return self.topics().on_broker(broker)
 
     def cluster(self) -> tuple[ClusterView, TopicMetadata]:
         """The cluster and every topic's partitions, read once and shared by the kinds and

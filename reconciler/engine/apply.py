@@ -19,6 +19,7 @@ from reconciler.core.model import Change, Plan
 from reconciler.engine.plan import Planned
 from reconciler.kinds.base import ApplyOptions, Context, Kind, KindPlan, Mode, Outcome
 from reconciler.kinds.registry import BY_NAME, KINDS
+from reconciler.specs.collector import collector_paused
 
 
 class PreflightFailed(ReconcilerError):
@@ -68,9 +69,10 @@ def _verify(
     """The kind's own read-back, else: observe it again and expect an empty diff."""
     desired = planned.desired.kinds[kind.name]
     environment = planned.desired.environment
-    if kind.verify is not None:
-        return kind.verify(planned.clients, environment, desired, outcomes, options)
-    state = kind.observe(planned.clients, environment, desired, Mode.PLAN)
+    with collector_paused():  # bounded by the settle wait; its answers are short-lived
+        if kind.verify is not None:
+            return kind.verify(planned.clients, environment, desired, outcomes, options)
+        state = kind.observe(planned.clients, environment, desired, Mode.PLAN)
     return kind.diff(desired, state, Context(datetime.now(UTC), planned.observed.cluster))
 
 

@@ -16,7 +16,7 @@ from reconciler.engine import observe as engine_observe
 from reconciler.engine.load import load_environment
 from reconciler.engine.plan import plan_environment
 from reconciler.kinds.base import KindPlan
-from reconciler.kinds.topic.verify import _shares, _together
+from reconciler.kinds.topic.verify import CHUNK_TOPICS, _Shares, _together
 from reconciler.render.plan_json import EnvironmentOutcome, render_environments_json
 
 #: Nothing listens on port 1: a contact fails at once, and says so.
@@ -157,15 +157,25 @@ def test_the_json_of_several_environments_holds_each_plan_whole() -> None:
     assert prod_entry == {"directory": "specs/prod", "exitCode": 1, "error": "cannot reach Kafka"}
 
 
-def test_read_back_shares_cover_every_changed_topic_and_altered_ones_everywhere() -> None:
-    changed = {f"t-{n}" for n in range(7)} | {"altered"}
-    shares = _shares(changed, {"altered"}, 3)
-    assert all("altered" in share for share in shares)
-    once = [share - {"altered"} for share in shares]
-    assert set().union(*once) == changed - {"altered"}
-    assert sum(len(share) for share in once) == 7  # each read on one broker only
-    assert max(map(len, once)) - min(map(len, once)) <= 1
-    assert _shares({"a"}, set(), 3) == [{"a"}, set(), set()]
+def _taken(shares: _Shares) -> list[set[str]]:
+    chunks = []
+    while chunk := shares.take():
+        chunks.append(chunk)
+    return chunks
+
+
+def test_read_back_reads_each_changed_topic_once_and_altered_ones_on_every_broker() -> None:
+    changed = {f"t-{n:04d}" for n in range(1000)} | {"altered"}
+    shares = _Shares(changed, {"altered"}, 3)
+    assert shares.altered == {"altered"}  # each broker reads it, beside what it takes
+    chunks = _taken(shares)
+    assert set().union(*chunks) == changed - {"altered"}
+    assert sum(map(len, chunks)) == 1000  # each read on one broker only
+    assert len(chunks) >= 2 * 3  # enough that a broker listing the changes sooner reads more
+    assert shares.take() == set()
+    few = _taken(_Shares({"a", "b"}, set(), 3))
+    assert few == [{"a", "b"}]  # a small apply: one broker's read, no chunk under CHUNK_TOPICS
+    assert all(len(c) >= CHUNK_TOPICS for c in chunks[:-1])
 
 
 def test_what_any_broker_still_reports_is_left_once() -> None:

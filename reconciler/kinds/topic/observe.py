@@ -110,13 +110,22 @@ def _describe(
 
 @dataclass(frozen=True)
 class _Sent:
-    """DescribeConfigs sent before the specs were loaded: of the topics the ownership globs
-    claim. `declared` is filled with each topic's declared keys once the specs are loaded,
-    before the answers are read (and filtered by it)."""
+    """DescribeConfigs sent before what comes back is needed: before the specs were loaded
+    (of the topics the ownership globs claim), or before the broker's own configs arrive.
+    `declared` holds each topic's declared keys by the time the answers are read (and
+    filtered by it): a plan fills it once the specs are loaded."""
 
     names: frozenset[str]
     declared: dict[str, Collection[str]]
     answers: Iterator[tuple[str, dict[str, ConfigValue] | None]]
+
+
+def _send(admin: TopicAdmin, names: Collection[str], declared: dict[str, Collection[str]]) -> _Sent:
+    """DescribeConfigs of `names` on their way (Kafka's API sends the first requests now)."""
+    answers = admin.topic_configs(
+        names, lambda topic, key, source: _kept(key, source, declared.get(topic, ()))
+    )
+    return _Sent(frozenset(names), declared, answers)
 
 
 def _read_lagging(
@@ -170,11 +179,12 @@ def observe_with(
     `names`: `topic_names` of `metadata`, when already made.
     """
     listed = metadata if only is None else {n: metadata[n] for n in only if n in metadata}
-    broker = admin.broker_configs(config_broker) if config_broker is not None else None
     wanted = _wanted(desired, listed, every_config)
+    sent = _send(admin, wanted, dict(wanted))  # on their way while the broker's are read
+    broker = admin.broker_configs(config_broker) if config_broker is not None else None
     if names is None or only is not None:
         names = TopicNames.of(listed)
-    return _observed(admin, listed, broker, wanted, names)
+    return _observed(admin, listed, broker, wanted, names, sent=sent)
 
 
 def _wanted(
@@ -332,12 +342,7 @@ def prepare(
     names = TopicNames.of(metadata) if moving else clients.derived(topic_names)
     first = _lowest(cluster)
     broker = admin.broker_configs(first) if first is not None else None
-    claims = claimed.owned(metadata)
-    declared: dict[str, Collection[str]] = {}
-    answers = admin.topic_configs(
-        claims, lambda topic, key, source: _kept(key, source, declared.get(topic, ()))
-    )
-    sent = _Sent(frozenset(claims), declared, answers)
+    sent = _send(admin, claimed.owned(metadata), {})
 
     def finish(desired: Topics) -> ObservedTopics:
         wanted = _wanted(desired, metadata, mode is Mode.SNAPSHOT)

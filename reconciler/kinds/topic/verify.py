@@ -10,10 +10,10 @@ change costs.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Collection, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
-from itertools import repeat
 from typing import TYPE_CHECKING
 
 from reconciler.core.cluster import Broker, ClusterView
@@ -47,19 +47,27 @@ class _EachBroker:
         self.admins: list[TopicAdmin] = [clients.topics_on(b) for b in self.brokers]
         #: How long a read-back may wait for the API to show what was written.
         self.lag = api.lag_seconds
+        #: Where each broker can be asked (Kafka's API), its Metadata asked of it alone:
+        #: librdkafka sends Metadata to a broker of its choosing, so the replica client
+        #: (kafka-python) asks each broker itself.
+        self._each = clients.replicas().listed_by if api.per_broker else None
+
+    def listed(
+        self, indices: Collection[int], names: Collection[str] | None
+    ) -> dict[int, TopicMetadata]:
+        """The Metadata of `names` (None: every topic) that brokers `indices` answer now,
+        asked of all at once."""
+        if self._each is None:
+            return {index: self.admins[index].topic_metadata(names) for index in indices}
+        ids = {self.brokers[index].node_id: index for index in indices}
+        return {ids[node]: topics for node, topics in self._each(list(ids), names).items()}
 
     def read(
-        self,
-        index: int,
-        desired: Topics,
-        only: set[str] | None,
-        metadata: TopicMetadata | None = None,
+        self, index: int, desired: Topics, only: set[str] | None, metadata: TopicMetadata
     ) -> ObservedTopics:
         """What broker `index` reports for `desired` (its `only` topics, when given), from
-        `metadata` it answered just now, else from its Metadata read afresh."""
+        the `metadata` it answered just now (`listed`)."""
         admin, broker = self.admins[index], self.brokers[index]
-        if metadata is None:
-            metadata = admin.topic_metadata(only)
         return observe_with(admin, desired, metadata, broker.node_id, only=only)
 
 
@@ -71,7 +79,8 @@ def agreed(clients: Clients, desired: Topics, settle_seconds: float) -> Observed
     """
     each = _EachBroker(clients)
     for _ in attempts(settle_seconds, 0.2):
-        views = [each.read(i, desired, None) for i in range(len(each.admins))]
+        listed = sorted(each.listed(range(len(each.admins)), None).items())
+        views = [each.read(index, desired, None, metadata) for index, metadata in listed]
         if len({digest(fingerprint(desired, view)) for view in views}) <= 1:
             return views[0]
     raise ReconcilerError(
@@ -88,29 +97,42 @@ def _expected_partitions(change: Change) -> int | None:
     return int(after) if after is not None else -1  # -1: exists, count unchanged
 
 
-def _settled(
-    admin: TopicAdmin, names: Collection[str], changes: Sequence[Change]
-) -> TopicMetadata | None:
-    """Cheap first check: this broker's Metadata of the changed topics `names`, once it
-    lists created topics, not deleted ones, new counts (None: not yet)."""
-    topics = admin.topic_metadata(names)
+def _settled(topics: TopicMetadata, changes: Sequence[Change]) -> bool:
+    """Cheap first check: a broker's Metadata of the changed topics lists created topics,
+    not deleted ones, new counts."""
     for change in changes:
         expected = _expected_partitions(change)
         listed = topics.get(change.name)
         if expected is None and listed is not None:
-            return None
+            return False
         if expected is not None and (listed is None or expected not in (-1, len(listed))):
-            return None
-    return topics
+            return False
+    return True
 
 
-def _shares(changed: Collection[str], altered: set[str], brokers: int) -> list[set[str]]:
-    """The topics each broker reads back: an altered topic on every broker (each learns a
-    config change for itself); any other changed topic on one broker, in turn, so the
-    reads spread over the brokers (every broker's Metadata has already shown it, and a
-    created topic's configs arrive in the same metadata record batch as the topic)."""
-    once = sorted(set(changed) - altered)
-    return [set(once[index::brokers]) | altered for index in range(brokers)]
+#: The fewest other changed topics a broker takes to read back at a time.
+CHUNK_TOPICS = 50
+
+
+class _Shares:
+    """What the brokers read back: each altered topic on every broker (each learns a config
+    change for itself); the other changed topics once, in chunks taken by whichever broker
+    is free first, so a broker that lists the changes sooner reads more. Every broker's
+    Metadata shows each of them before the round ends, and a created topic's configs arrive
+    in the same metadata record batch as the topic, so one broker's read stands for all."""
+
+    def __init__(self, changed: Collection[str], altered: set[str], brokers: int) -> None:
+        once = sorted(set(changed) - altered)
+        size = max(CHUNK_TOPICS, -(-len(once) // (2 * brokers)))
+        self.altered = altered
+        self._chunks = deque(set(once[start : start + size]) for start in range(0, len(once), size))
+
+    def take(self) -> set[str]:
+        """The next chunk to read back (empty: none left); safe from any thread."""
+        try:
+            return self._chunks.popleft()
+        except IndexError:
+            return set()
 
 
 def _together(plans: Sequence[KindPlan]) -> KindPlan:
@@ -129,45 +151,59 @@ def verify(
 ) -> KindPlan:
     """Read the changed topics back until every broker reports the empty plan.
 
-    First the cheap Metadata of the changed topics on every broker (creates, deletes,
-    partition counts); then, from the same Metadata, the full read-back of the changed
-    topics, spread over the brokers (`_shares`), every broker at once. A read-back after
-    replica moves or other updates carries the placement state read afresh (reassignments,
-    broker throttles), so moved replicas and removed throttles are verified too; creates
-    alone cannot have moved anything. Failed changes stay in the plan.
+    First the cheap Metadata of the changed topics, asked of every broker at once (creates,
+    deletes, partition counts); as soon as one broker lists every change, it reads back the
+    changed topics (`_Shares`) from that Metadata, while the brokers still behind are asked
+    again and join in once they list every change too. A read-back after replica moves or
+    other updates carries the placement state read afresh (reassignments, broker throttles),
+    so moved replicas and removed throttles are verified too; creates alone cannot have
+    moved anything. Failed changes stay in the plan.
     """
     failed = {o.change.name for o in outcomes if not o.done}
     changes = [o.change for o in outcomes if o.done]
     changed = {o.change.name for o in outcomes}
     altered = {c.name for c in changes if c.action is Action.UPDATE}
     each = _EachBroker(clients)
-    shares = _shares(changed, altered, len(each.admins))
+    everyone = range(len(each.admins))
     placed = clients.topics().abilities.moves_replicas
     moves = placed and any(c.action is not Action.CREATE for c in changes)
     remaining = KindPlan()
 
     def read_back(
-        index: int, placement: ObservedPlacement, metadata: TopicMetadata | None
-    ) -> KindPlan:
-        narrowed = desired.only(shares[index])
-        read = each.read(index, narrowed, shares[index], metadata)
-        observed = replace(read, placement=placement)
-        return diff_topics(narrowed, observed, each.cluster, guard_wipe=False)
+        index: int, shares: _Shares, placement: ObservedPlacement, metadata: TopicMetadata
+    ) -> list[KindPlan]:
+        plans = []
+        share = shares.altered | shares.take()
+        while share:
+            narrowed = desired.only(share)
+            read = replace(each.read(index, narrowed, share, metadata), placement=placement)
+            plans.append(diff_topics(narrowed, read, each.cluster, guard_wipe=False))
+            share = shares.take()
+        return plans
 
     with ThreadPoolExecutor(len(each.admins), "reconciler-verify") as pool:
-        pause = 0.2 if not each.lag else 2.0
+        pause = 0.1 if not each.lag else 2.0
+        behind = set(everyone)  # brokers whose Metadata does not show every change yet
+        shares = _Shares(changed, altered, len(each.admins))
+        reads: list[Future[list[KindPlan]]] = []
+        placement: ObservedPlacement | None = None
         for attempt in attempts(max(options.settle_seconds, each.lag), pause):
-            views = list(pool.map(_settled, each.admins, repeat(changed), repeat(changes)))
-            if not (all(view is not None for view in views) or attempt.last):
+            for index, topics in each.listed(sorted(behind), changed).items():
+                if not (_settled(topics, changes) or attempt.last):
+                    continue
+                behind.discard(index)
+                if placement is None:
+                    placement = (
+                        read_placement(clients, each.cluster, read_moving(clients))
+                        if moves
+                        else ObservedPlacement()
+                    )
+                reads.append(pool.submit(read_back, index, shares, placement, topics))
+            if behind:
                 continue
-            placement = (
-                read_placement(clients, each.cluster, read_moving(clients))
-                if moves
-                else ObservedPlacement()
-            )
-            readers = [index for index, share in enumerate(shares) if share]
-            answers = [views[index] for index in readers]
-            remaining = _together(list(pool.map(read_back, readers, repeat(placement), answers)))
+            remaining = _together([plan for read in reads for plan in read.result()])
             if {c.name for c in remaining.changes} <= failed:  # failures stay
                 break
+            behind, reads, placement = set(everyone), [], None  # all again, in a moment
+            shares = _Shares(changed, altered, len(each.admins))
     return KindPlan(remaining.changes, remaining.orphans)
