@@ -270,9 +270,11 @@ class KafkaAdmin:
             topics = self.admin.list_topics(timeout=self.timeout).topics
         except KafkaException as exc:
             raise self._unreachable(exc) from exc
+        wanted = None if only is None else set(only)
         return {
             name: {pid: tuple(p.replicas) for pid, p in topic.partitions.items()}
             for name, topic in topics.items()
+            if wanted is None or name in wanted
         }
 
     def _described(self, names: Collection[str]) -> TopicMetadata:
