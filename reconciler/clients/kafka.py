@@ -385,6 +385,8 @@ class KafkaAdmin:
         chunks: Iterator[list[str]],
         keep: Keep,
     ) -> Iterator[tuple[str, dict[str, ConfigValue] | None]]:
+        sources = {value for value, name in _SOURCE_NAMES.items() if name in keep.sources}
+        everything = keep.everything
         while in_flight:
             futures = in_flight.popleft()
             following = next(chunks, None)
@@ -403,10 +405,11 @@ class KafkaAdmin:
                     raise ReconcilerError(
                         f"DescribeConfigs failed for topic {resource.name!r}: {error.str()}"
                     ) from exc
+                declared = keep.declared(resource.name)
                 kept = {}
                 for key, entry in entries.items():
-                    source = _SOURCE_NAMES.get(entry.source, str(entry.source))
-                    if keep(resource.name, key, source):
+                    if everything or entry.source in sources or key in declared:
+                        source = _SOURCE_NAMES.get(entry.source, str(entry.source))
                         secret = bool(entry.is_sensitive)
                         kept[key] = ConfigValue(None if secret else entry.value, source, secret)
                 yield resource.name, kept

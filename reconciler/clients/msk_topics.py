@@ -233,7 +233,7 @@ class MskTopicAdmin:
                     {
                         key: ConfigValue(value, UNNAMED_SOURCE, False)
                         for key, value in configs.items()
-                        if keep(name, key, UNNAMED_SOURCE)
+                        if keep.keeps(name, key, UNNAMED_SOURCE)
                     },
                 )
         except (ApiError, ConnectionFailure) as exc:

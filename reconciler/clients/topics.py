@@ -84,9 +84,33 @@ UNNAMED_SOURCE = "MSK_DESCRIBE_TOPIC"
 ConfigOp = tuple[str, str | None]
 #: One result per item of a batched call: None for success, else the service's error text.
 Results = dict[str, str | None]
-#: Keeps a config entry by (topic, config name, source name): filtering as entries arrive
-#: keeps time and memory flat, since 10,000 topics carry ~360,000 entries.
-Keep = Callable[[str, str, str], bool]
+
+
+def _none(topic: str) -> Collection[str]:
+    return ()
+
+
+@dataclass(frozen=True)
+class Keep:
+    """Which config entries a read keeps: those whose source is one of `sources`, and the
+    keys `declared` names for their topic whatever their source (or all, `everything`).
+
+    A rule, not a callback, so a client filters the ~360,000 entries of 10,000 topics as
+    they arrive with a set lookup each, instead of a Python call each (that was a fifth of
+    a plan's CPU); filtering as they arrive keeps time and memory flat.
+    """
+
+    sources: frozenset[str] = frozenset()
+    declared: Callable[[str], Collection[str]] = _none
+    everything: bool = False
+
+    def keeps(self, topic: str, key: str, source: str) -> bool:
+        """The rule for one entry (clients that see few entries use it as it is)."""
+        return self.everything or source in self.sources or key in self.declared(topic)
+
+
+#: Every entry: a caller that needs a topic's whole configuration.
+KEEP_ALL = Keep(everything=True)
 #: Every topic's partitions and their replicas.
 TopicMetadata = dict[str, dict[int, tuple[int, ...]]]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.clients.topics import ConfigValue
+from reconciler.clients.topics import KEEP_ALL, ConfigValue, Keep
 from reconciler.kinds.topic.observe import inherited_value, topic_configs
 
 #: confluent-kafka's ConfigSource numbers, as the clients layer names them.
@@ -71,3 +71,12 @@ def test_connection_failures_name_each_cause_once() -> None:
     assert list(RECENT.messages) == [
         "SSL handshake failed: connecting to a PLAINTEXT broker listener?"
     ]
+
+
+def test_the_rule_a_client_filters_by_keeps_overrides_and_declared_keys() -> None:
+    keep = Keep(frozenset({"DYNAMIC_TOPIC_CONFIG"}), {"t": ("retention.ms",)}.get)
+    assert keep.keeps("t", "segment.ms", "DYNAMIC_TOPIC_CONFIG")
+    assert keep.keeps("t", "retention.ms", "DEFAULT_CONFIG")
+    assert not keep.keeps("t", "segment.ms", "DEFAULT_CONFIG")
+    assert not Keep().keeps("t", "segment.ms", "DYNAMIC_TOPIC_CONFIG")
+    assert KEEP_ALL.keeps("t", "segment.ms", "DEFAULT_CONFIG")

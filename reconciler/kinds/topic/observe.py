@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from reconciler.clients.topics import Keep
 from reconciler.core.cluster import ClusterView
 from reconciler.core.configs.topic import TOPIC_CONFIGS, canonical_observed
 from reconciler.core.environment import Environment
@@ -62,6 +63,11 @@ def _kept(key: str, source: str, declared: Collection[str]) -> bool:
     return source == TOPIC_OVERRIDE or key in declared
 
 
+def _keep(declared: Callable[[str], Collection[str]]) -> Keep:
+    """`_kept` as the rule a client applies while the entries arrive."""
+    return Keep(frozenset({TOPIC_OVERRIDE}), declared)
+
+
 def topic_configs(
     entries: Mapping[str, ConfigValue],
     broker: Mapping[str, str] | None,
@@ -104,7 +110,7 @@ def _describe(
 ) -> dict[str, dict[str, ObservedConfig]]:
     """The configs of `wanted` topics (name -> declared keys); topics the broker does not
     know are left out."""
-    kept = admin.topic_configs(wanted, lambda topic, key, source: _kept(key, source, wanted[topic]))
+    kept = admin.topic_configs(wanted, _keep(wanted.__getitem__))
     return _converted(kept, wanted, broker)
 
 
@@ -122,9 +128,7 @@ class _Sent:
 
 def _send(admin: TopicAdmin, names: Collection[str], declared: dict[str, Collection[str]]) -> _Sent:
     """DescribeConfigs of `names` on their way (Kafka's API sends the first requests now)."""
-    answers = admin.topic_configs(
-        names, lambda topic, key, source: _kept(key, source, declared.get(topic, ()))
-    )
+    answers = admin.topic_configs(names, _keep(lambda topic: declared.get(topic, ())))
     return _Sent(frozenset(names), declared, answers)
 
 

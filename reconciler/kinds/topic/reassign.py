@@ -28,6 +28,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from reconciler.clients.topics import Keep
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.model import Change
 from reconciler.kinds.base import ApplyOptions
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 MAX_IN_FLIGHT = 50
 #: How often the controller is asked which moves are still running.
 TICK_SECONDS = 0.5
+#: A topic's own overrides (where the throttled-replica lists live).
+_OVERRIDES = Keep(frozenset({OVERRIDE}))
 
 
 @dataclass(frozen=True)
@@ -323,10 +326,8 @@ def _throttles_gone(
         left = {
             name
             for admin in admins
-            for name, kept in admin.topic_configs(
-                topics, lambda _t, key, source: key in THROTTLED_REPLICAS and source == OVERRIDE
-            )
-            if kept
+            for name, kept in admin.topic_configs(topics, _OVERRIDES)
+            if kept and any(key in THROTTLED_REPLICAS for key in kept)
         }
         if not left or time.monotonic() > deadline:
             return [f"topic {name}: a broker still reports its throttle" for name in sorted(left)]

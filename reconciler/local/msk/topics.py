@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from reconciler.clients.kafka import KafkaAdmin
 from reconciler.clients.msk_topics import MINIMUM_VERSION, encode_configs, version_tuple
-from reconciler.clients.topics import NewTopicRequest, PartitionState
+from reconciler.clients.topics import KEEP_ALL, NewTopicRequest, PartitionState
 from reconciler.core.environment import Connection
 from reconciler.kinds.msk_cluster.fields import read_wire
 from reconciler.local.msk.state import BackendState, Cluster, paginate
@@ -124,7 +124,7 @@ class TopicApi(BackendState):
     def _configs(self, name: str) -> dict[str, str]:
         view = self._view()
         if name not in view.configs:
-            found = dict(self._kafka().topic_configs([name], lambda *_: True))
+            found = dict(self._kafka().topic_configs([name], KEEP_ALL))
             entries = found.get(name) or {}
             view.configs[name] = {
                 key: entry.value
