@@ -23,6 +23,7 @@ from reconciler.engine.model import Desired, Observed
 from reconciler.engine.observe import Shared, observe_environment
 from reconciler.kinds.base import Context, Mode
 from reconciler.kinds.registry import CHECKS, KINDS
+from reconciler.specs.collector import collector_paused
 
 
 @dataclass(frozen=True)
@@ -134,17 +135,18 @@ def plan_environment(
     connects exactly as the base branch says. Unset variables are reported before any
     network call; invalid specs fail the plan, having only read.
     """
-    opened = observe_environment(
-        env_dir,
-        environ,
-        mode=mode,
-        trusted_base=trusted_base,
-        allow_outside_repo=allow_outside_repo,
-        shared=shared,
-    )
-    plan = build_plan(opened.desired, opened.observed)
-    if validate:
-        plan = validate_writes(plan, opened.clients, opened.observed)
+    with collector_paused():  # the loaded specs would be walked for every answer's objects
+        opened = observe_environment(
+            env_dir,
+            environ,
+            mode=mode,
+            trusted_base=trusted_base,
+            allow_outside_repo=allow_outside_repo,
+            shared=shared,
+        )
+        plan = build_plan(opened.desired, opened.observed)
+        if validate:
+            plan = validate_writes(plan, opened.clients, opened.observed)
     return Planned(opened.desired, opened.clients, opened.observed, plan, validated=validate)
 
 

@@ -8,6 +8,10 @@ several loads overlap in threads (the last one out resumes it, and only if it wa
 Apply's read-back is paused too: the client library makes an object per config entry and
 synonym (~150,000 for 1,000 topics), and the passes they set off took 40% of its CPU time;
 it lasts at most the settle wait, so what cycles it leaves are collected once it ends.
+A plan is paused from its first read to its last: the answers' objects outlive a young
+collection while the loaded specs are held, so each full pass walked the specs again (a
+third of a 10,000-topic plan's CPU time, 7.3 s -> 4.7 s); it is bounded by the
+environment's timeouts.
 """
 
 from __future__ import annotations
