@@ -96,6 +96,9 @@ class EnvironmentsResult:
     slowest: Stat
     total: Stat
     total_cpu: Stat
+    #: The bare admin calls for every environment's topics at once: what one process must
+    #: read, whichever way it is planned (they share one cluster).
+    floor: Stat
 
 
 @dataclass(frozen=True)
@@ -342,6 +345,15 @@ def environments_rows(result: EnvironmentsResult) -> list[Row]:
             status=_verdict(ratio <= ENVIRONMENTS_RATIO),
         ),
         _time_row(size, "the slowest environment planned alone (CLI process)", result.slowest),
+        _time_row(
+            size,
+            f"floor: bare admin calls for all {format_count(result.count * result.per_env)} "
+            "of their topics",
+            result.floor,
+            ratio=f"{format_ratio(result.together.median / result.floor.median)} together"
+            if result.floor.median > 0
+            else "",
+        ),
         _time_row(size, f"the {result.count} planned one by one (sum)", result.total),
         _time_row(size, "CPU time: one process for all", result.together_cpu),
         _time_row(size, "CPU time: one by one (sum)", result.total_cpu),
@@ -446,6 +458,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "slowest_alone_seconds": stat(report.environments.slowest),
             "sum_alone_seconds": stat(report.environments.total),
             "sum_alone_cpu_seconds": stat(report.environments.total_cpu),
+            "floor_seconds": stat(report.environments.floor),
         },
         "notes": list(report.notes),
     }

@@ -627,8 +627,11 @@ def measure_environments(
         create_topics(cluster.bootstrap_servers, missing)
     wait_for_metadata(cluster, [t.name for t in everything], present=True)
     wait_until_describable(cluster.bootstrap_servers, len(everything), starting=ENVIRONMENT_PREFIX)
-    together, together_cpu, slowest, total, total_cpu = [], [], [], [], []
+    together, together_cpu, slowest, total, total_cpu, floor = [], [], [], [], [], []
     for rep in range(1, repeat + 1):
+        floor.append(
+            measure_floor(cluster.bootstrap_servers, len(everything), starting=ENVIRONMENT_PREFIX)
+        )
         args = ["plan", *map(str, dirs), "-o", "json", "--detailed-exitcode", "--no-color"]
         run = run_cli(args, command, cwd=work)
         document = json.loads(run.stdout) if run.code == 0 else None
@@ -646,7 +649,7 @@ def measure_environments(
         total_cpu.append(sum(r.cpu_seconds for r in alone))
         progress(
             f"  environments rep {rep}: together {together[-1]:.2f}s, slowest alone "
-            f"{slowest[-1]:.2f}s, sum {total[-1]:.2f}s"
+            f"{slowest[-1]:.2f}s, sum {total[-1]:.2f}s, floor {floor[-1]:.2f}s"
         )
     return report.EnvironmentsResult(
         count=count,
@@ -656,6 +659,7 @@ def measure_environments(
         slowest=report.Stat.of(slowest),
         total=report.Stat.of(total),
         total_cpu=report.Stat.of(total_cpu),
+        floor=report.Stat.of(floor),
     )
 
 

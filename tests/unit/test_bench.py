@@ -252,6 +252,7 @@ def test_markdown_table_and_report() -> None:
             slowest=report.Stat.of([4.0]),
             total=report.Stat.of([60.0]),
             total_cpu=report.Stat.of([30.0]),
+            floor=report.Stat.of([2.5]),
         ),
     )
     text = report.render_report(result)
@@ -267,17 +268,20 @@ def test_markdown_table_and_report() -> None:
     ]
     assert set(table[1]) <= {"|", "-", ":", " "}
     assert len({len(line) for line in table}) == 1  # padded: columns line up
-    # header, start-up, 13 rows per N, growth, 5 rows of the environments
-    assert len(table) == 2 + 1 + 2 * 13 + 2 + 5
+    # header, start-up, 13 rows per N, growth, 6 rows of the environments
+    assert len(table) == 2 + 1 + 2 * 13 + 2 + 6
     assert "- cores: 2" in text
     # plan ratio and JSON at 10,000; 20 environments 1.25x the slowest
     assert "Targets missed: 3" in text
     [together] = [line for line in table if "plan of 20 environments in one process" in line]
     assert together.startswith("| 20 x 250 ") and "1.25x slowest" in together
+    [floor] = [line for line in table if "floor: bare admin calls for all 5,000" in line]
+    assert "2.00x together" in floor
     assert text.endswith("- noisy\n")
     data = report.report_to_dict(result)
     assert data["startup_seconds"] == [0.3, 0.31, 0.35]
     assert data["environments"]["sum_alone_seconds"] == [60.0]
+    assert data["environments"]["floor_seconds"] == [2.5]
     assert data["results"][0]["validate_cli_seconds"] == pytest.approx([0.72, 0.8, 0.96])
 
 

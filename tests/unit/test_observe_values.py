@@ -74,9 +74,11 @@ def test_connection_failures_name_each_cause_once() -> None:
 
 
 def test_the_rule_a_client_filters_by_keeps_overrides_and_declared_keys() -> None:
-    keep = Keep(frozenset({"DYNAMIC_TOPIC_CONFIG"}), {"t": ("retention.ms",)}.get)
+    declared = {"t": ("retention.ms",)}
+    keep = Keep(frozenset({"DYNAMIC_TOPIC_CONFIG"}), lambda topic: declared.get(topic, ()))
     assert keep.keeps("t", "segment.ms", "DYNAMIC_TOPIC_CONFIG")
     assert keep.keeps("t", "retention.ms", "DEFAULT_CONFIG")
     assert not keep.keeps("t", "segment.ms", "DEFAULT_CONFIG")
+    assert not keep.keeps("u", "retention.ms", "DEFAULT_CONFIG")
     assert not Keep().keeps("t", "segment.ms", "DYNAMIC_TOPIC_CONFIG")
     assert KEEP_ALL.keeps("t", "segment.ms", "DEFAULT_CONFIG")
