@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
 from kafka.net.sasl.oauth import AbstractTokenProvider
 
 from reconciler.core.errors import ReconcilerError
@@ -23,7 +22,10 @@ MECHANISM = "AWS_MSK_IAM"
 
 
 def token(region: str | None) -> tuple[str, float]:
-    """A fresh token and when it expires (seconds since the epoch)."""
+    """A fresh token and when it expires (seconds since the epoch). The signer (and boto3
+    with it, a tenth of a second) is imported only by connections that sign."""
+    from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
+
     if not region:
         raise ReconcilerError(
             "MSK IAM authentication signs for a region: set spec.msk.region (or AWS_REGION)"
