@@ -213,6 +213,9 @@ def test_rows_show_ratios_and_judge_targets_only_where_they_apply() -> None:
     assert large["plan peak RSS (CLI process, no change)"].status == report.MET
     assert large["render markdown, all 10,000 topics changing"].status == report.MET
     assert large["render JSON, all 10,000 topics changing"].status == report.MISSED
+    larger = {r.measurement: r for r in report.size_rows(_result(20_000, plan=1.4))}
+    assert larger["plan, no change (CLI process)"].status == ""  # the targets name 10,000
+    assert larger["validate, 20,000 topic documents (CLI process)"].status == ""
 
 
 def test_the_chunked_floor_is_shown_beside_the_floor_without_a_target() -> None:
