@@ -12,7 +12,7 @@ ENV_DIR="$checkout/$SPECS_DIR/$ENVIRONMENT"
 out="$RUNNER_TEMP/msk-reconciler-out"
 cd "$RUNNER_TEMP"
 rm -rf "$out" && mkdir "$out"
-echo "plan-file=$out/plan.json" >> "$GITHUB_OUTPUT"
+[ "$COMMAND" = drift ] || echo "plan-file=$out/plan.json" >> "$GITHUB_OUTPUT"  # drift: below
 
 case "$COMMAND" in
   affected)
@@ -74,17 +74,36 @@ case "$COMMAND" in
     outcome=applied
     ;;
   drift)
+    # One environment, or several separated by spaces: all planned at once by one process
+    # (one output each; exit 1 if any could not be planned, else 2 if any drifted, else 0),
+    # then one drift issue per environment that was planned.
+    read -r -a names <<< "$ENVIRONMENT"
+    if [ "${#names[@]}" -eq 0 ]; then
+      echo "::error::drift needs environment: one environment, or several separated by spaces"
+      exit 1
+    fi
+    dirs=()
+    for name in "${names[@]}"; do dirs+=("$checkout/$SPECS_DIR/$name"); done
+    each="$out/plan.json"
+    if [ "${#names[@]}" -gt 1 ]; then each="$out/{environment}/plan.json"; fi
+    echo "plan-file=$each" >> "$GITHUB_OUTPUT"
     set +e
-    reconciler plan "$ENV_DIR" --output text --no-color --out "$out/plan.json" \
-      --detailed-exitcode
+    reconciler plan "${dirs[@]}" --output text --no-color --out "$each" --detailed-exitcode
     code=$?
     set -e
     echo "exitcode=$code" >> "$GITHUB_OUTPUT"
-    if [ -f "$out/plan.json" ]; then reconciler github drift --plan "$out/plan.json"; fi
+    issues=0  # one environment's issue failing to update never skips another's
+    for plan in "$out/plan.json" "$out"/*/plan.json; do
+      if [ -f "$plan" ]; then reconciler github drift --plan "$plan" || issues=1; fi
+    done
+    if [ "$issues" = 1 ]; then
+      echo "::error::a drift issue could not be opened, updated or closed; see above"
+      exit 1
+    fi
     case "$code" in
       0) echo "No drift." ;;
-      2) echo "::error::the cluster differs from the specs; see the drift issue"; exit 1 ;;
-      *) echo "::error::the drift check could not plan; see the plan above"; exit 1 ;;
+      2) echo "::error::a cluster differs from the specs; see the drift issues"; exit 1 ;;
+      *) echo "::error::the drift check could not plan everything; see the plan above"; exit 1 ;;
     esac
     ;;
   *)

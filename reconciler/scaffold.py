@@ -91,7 +91,7 @@ def workflow_text(name: str, setup: Setup) -> str:
         RUNNER=RUNNER,
         PLAN_RUNNER=PLAN_RUNNER,
         VARIABLES=variables,
-        ENVIRONMENTS=json.dumps([setup.environment]),
+        ENVIRONMENT_NAMES=json.dumps(setup.environment),
     )
 
 

@@ -190,3 +190,35 @@ def test_plan_on_a_pull_request_without_trusted_base_is_refused(
     assert "trusted-base: ../base" in result.stdout
     assert sorted(p.name for p in (temp / "msk-reconciler-out").iterdir()) == []
     assert not (temp / "summary").exists()
+
+
+def test_drift_plans_several_environments_in_one_process(tmp_path: Path) -> None:
+    """`environment: dev prod`: one plan process for both (each reported, neither stops the
+    other), exit 1 when either could not be planned, and no drift issue for an environment
+    that has no plan."""
+    checkout = tmp_path / "ws"
+    for name in ("dev", "prod"):
+        (checkout / "specs" / name).mkdir(parents=True)
+        (checkout / "specs" / name / "environment.yaml").write_text(
+            ENVIRONMENT.replace("name: dev", f"name: {name}")
+        )
+    subprocess.run(["git", "init", "-q", str(checkout)], check=True)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    reconciler_venv(temp)
+    result = run_action(checkout, temp, COMMAND="drift", ENVIRONMENT="dev  prod")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "==> " + str(checkout / "specs" / "dev") in result.stdout + result.stderr
+    for name in ("dev", "prod"):
+        assert f"specs/{name}/environment.yaml:4:7: spec: 'kafka' is a required" in result.stderr
+    assert "::error::the drift check could not plan everything" in result.stdout
+    out = temp / "msk-reconciler-out"
+    assert f"plan-file={out}/{{environment}}/plan.json" in (temp / "output").read_text()
+    assert "exitcode=1" in (temp / "output").read_text()
+    assert sorted(p.name for p in out.iterdir()) == []  # nothing planned, no issue touched
+
+
+def test_drift_without_an_environment_says_what_to_pass(tmp_path: Path) -> None:
+    result = run_action(tmp_path, tmp_path / "temp", COMMAND="drift", ENVIRONMENT=" ")
+    assert result.returncode == 1
+    assert result.stdout.startswith("::error::drift needs environment")

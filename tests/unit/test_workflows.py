@@ -354,6 +354,18 @@ def test_plan_fails_on_errors_not_changes_and_drift_fails_on_drift() -> None:
     assert "2) " in steps(drift)[-1]["run"]
 
 
+def test_the_scaffolded_drift_job_plans_every_environment_in_one_process() -> None:
+    """Like this repository's own drift.yml: one job, no matrix, the action given every
+    environment's name (it plans them with one `plan DIR...`)."""
+    from reconciler.scaffold import Setup, workflow_text
+
+    drift = yaml.safe_load(workflow_text("drift", Setup(environment="prod")))["jobs"]["drift"]
+    assert "strategy" not in drift
+    assert "matrix" not in json.dumps(drift)
+    [action] = [s for s in steps(drift) if s.get("with", {}).get("command") == "drift"]
+    assert action["with"]["environment"] == "prod"
+
+
 def test_every_checkout_drops_its_credentials() -> None:
     for name, job_id, job in jobs():
         for step in uses(job, "actions/checkout"):
