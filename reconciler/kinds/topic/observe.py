@@ -60,11 +60,13 @@ def inherited_value(name: str, broker: Mapping[str, str] | None) -> str | None:
 
 
 def _kept(key: str, source: str, declared: Collection[str]) -> bool:
+    """What a plan can use of a topic's configs: its own overrides and its declared keys."""
     return source == TOPIC_OVERRIDE or key in declared
 
 
 def _keep(declared: Callable[[str], Collection[str]]) -> Keep:
-    """`_kept` as the rule a client applies while the entries arrive."""
+    """`_kept` as the rule a client applies while the entries arrive (the same two terms:
+    the sources kept whatever the key, and each topic's declared keys)."""
     return Keep(frozenset({TOPIC_OVERRIDE}), declared)
 
 
