@@ -10,7 +10,7 @@ synonym (~150,000 for 1,000 topics), and the passes they set off took 40% of its
 it lasts at most the settle wait, so what cycles it leaves are collected once it ends.
 A plan is paused from its first read to its last: the answers' objects outlive a young
 collection while the loaded specs are held, so each full pass walked the specs again (a
-third of a 10,000-topic plan's CPU time, 7.3 s -> 4.7 s); it is bounded by the
+third of a 10,000-topic plan's CPU time, 7.4 s -> 5.0 s); it is bounded by the
 environment's timeouts.
 """
 
